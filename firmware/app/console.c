@@ -1,0 +1,436 @@
+/* Serial console for the TCP stack. See console.h for the output formats. */
+#include "console.h"
+
+#include <stdarg.h>
+
+#include "tcp.h"
+
+#define ISS_OK 1
+#define IRS_OK 2
+
+#define F_FIN 0x01
+#define F_SYN 0x02
+#define F_ACK 0x10
+
+/* ---- output ---- */
+
+static void putn(struct console *c, const char *p, size_t n)
+{
+    if (n)
+        c->out(c->out_ctx, p, n);
+}
+
+static const char hex[] = "0123456789abcdef";
+
+/* Decimal v ending at e; returns where it starts. */
+static char *dec(char *e, uint32_t v)
+{
+    do
+        *--e = (char)('0' + v % 10);
+    while (v /= 10);
+    return e;
+}
+
+void console_print(struct console *c, const char *fmt, ...)
+{
+    va_list ap;
+    char b[16], *e = b + sizeof b;
+    va_start(ap, fmt);
+    for (; *fmt; fmt++) {
+        const char *p = fmt;
+        size_t n = 1;
+        if (*fmt == '\n') {
+            p = CONSOLE_EOL;
+            n = sizeof CONSOLE_EOL - 1;
+        } else if (*fmt == '%') {
+            char *q = e;
+            uint32_t v;
+            int d;
+            switch (*++fmt) {
+            case 's':
+                p = va_arg(ap, const char *);
+                for (n = 0; p[n]; n++)
+                    ;
+                putn(c, p, n);
+                continue;
+            case 'I':
+                v = va_arg(ap, uint32_t);
+                for (d = 0; d < 4; d++, v >>= 8) {
+                    if (d)
+                        *--q = '.';
+                    q = dec(q, v & 255);
+                }
+                break;
+            case 'd':
+                d = va_arg(ap, int);
+                q = dec(q, d < 0 ? 0u - (uint32_t)d : (uint32_t)d);
+                if (d < 0)
+                    *--q = '-';
+                break;
+            case 'u':
+                q = dec(q, va_arg(ap, uint32_t));
+                break;
+            default: /* "%%" */
+                *--q = *fmt;
+            }
+            p = q;
+            n = (size_t)(e - q);
+        }
+        putn(c, p, n);
+    }
+    va_end(ap);
+}
+
+/* i-th string of a list of NUL-terminated strings ended by an empty one. */
+static const char *nth(const char *list, int i)
+{
+    while (i-- > 0)
+        while (*list++)
+            ;
+    return list;
+}
+
+static void err(struct console *c, const char *why)
+{
+    console_print(c, "error: %s\n", why);
+}
+
+/* ---- trace ---- */
+
+static void trace_hook(void *ctx, const struct net_trace *t)
+{
+    struct console *c = ctx;
+    int id = t->id;
+    uint32_t iss = 0, irs = 0, seq = t->seq, ack = t->ack;
+    if (id >= 0 && id < TCP_MAX_CONNS) {
+        uint8_t *k = &c->known[id];
+        if (t->kind == NET_TRACE_STATE) {
+            if (t->new_state == TCP_CLOSED)
+                *k = 0;
+        } else if (t->flags & F_SYN) {
+            /* A SYN carries its sender's ISN, a SYN-ACK also acks the
+             * other one. Ignore a SYN that hits a synchronized connection
+             * (answered by a challenge ACK, RFC 5961). */
+            int out = t->kind == NET_TRACE_SEG_OUT;
+            enum tcp_state st = tcp_get_state(c->s, id);
+            if (out || st < TCP_ESTABLISHED || st == TCP_TIME_WAIT) {
+                uint32_t *mine = out ? c->iss : c->irs, *other = out ? c->irs : c->iss;
+                mine[id] = seq;
+                other[id] = ack - 1;
+                *k = (uint8_t)((out ? ISS_OK : IRS_OK) | (t->flags & F_ACK ? ISS_OK | IRS_OK : *k));
+            }
+        }
+        if (*k & ISS_OK)
+            iss = c->iss[id];
+        if (*k & IRS_OK)
+            irs = c->irs[id];
+    }
+    if (!c->trace_on)
+        return;
+    if (t->kind == NET_TRACE_STATE) {
+        console_print(c, "tcp %d %s -> %s\n", id, tcp_state_name((enum tcp_state)t->old_state),
+                      tcp_state_name((enum tcp_state)t->new_state));
+        return;
+    }
+    char fl[9], *p = fl;
+    static const char letters[] = "SFRPUECA";
+    static const uint8_t bits[] = { 0x02, 0x01, 0x04, 0x08, 0x20, 0x40, 0x80, 0x10 };
+    for (int i = 0; i < 8; i++)
+        if (t->flags & bits[i])
+            *p++ = letters[i];
+    if (p == fl)
+        *p++ = '.';
+    *p = 0;
+    int in = t->kind == NET_TRACE_SEG_IN;
+    seq -= in ? irs : iss;
+    ack = (t->flags & F_ACK) ? ack - (in ? iss : irs) : 0;
+    console_print(c, "tcp %d %s %s seq=%u ack=%u wnd=%u len=%u\n", id, in ? "in" : "out", fl, seq,
+                  ack, (uint32_t)t->wnd, (uint32_t)t->len);
+}
+
+/* ---- connections opened from the console ---- */
+
+/* The console of a stack is its trace context (console_init installs the
+ * hook). Per-connection contexts cannot serve: the stack clears them before
+ * it reports the end of a connection. */
+static struct console *con_of(struct net_stack *s)
+{
+    return s->trace == trace_hook ? s->trace_ctx : NULL;
+}
+
+static size_t con_recv(struct net_stack *s, int id, const uint8_t *d, size_t n)
+{
+    struct console *c = con_of(s);
+    if (!c)
+        return n;
+    console_print(c, "conn %d data \"", id);
+    for (size_t i = 0; i < n; i++) {
+        static const char esc[] = "\r\n\t\\\"rnt\\\"";
+        char b[4] = { '\\', 'x', hex[d[i] >> 4], hex[d[i] & 15] };
+        size_t m = 4, j = 0;
+        while (j < 5 && (uint8_t)esc[j] != d[i])
+            j++;
+        if (j < 5)
+            b[1] = esc[j + 5], m = 2;
+        else if (d[i] >= 0x20 && d[i] < 0x7f)
+            b[0] = (char)d[i], m = 1;
+        putn(c, b, m);
+    }
+    console_print(c, "\"\n");
+    return n;
+}
+
+static void con_event(struct net_stack *s, int id, enum tcp_event ev)
+{
+    struct console *c = con_of(s);
+    if (c && ev != TCP_EV_SENT)
+        console_print(c, "conn %d %s\n", id,
+                      nth("established\0\0peer closed\0refused\0reset\0timed out\0closed\0", ev));
+}
+
+static const struct tcp_app con_app = { con_recv, con_event, 0 };
+
+/* ---- commands ---- */
+
+/* Usage lines; the first word of each is the command. Also the help text. */
+static const char cmds[] = "connect <ip> <port>\0send <id> <text>\0close <id>\0abort <id>\0"
+                           "netstat\0stats\0trace on|off\0help\0";
+enum { C_CONNECT, C_SEND, C_CLOSE, C_ABORT, C_NETSTAT, C_STATS, C_TRACE, C_HELP };
+
+static const char *skip(const char *p)
+{
+    while (*p == ' ')
+        p++;
+    return p;
+}
+
+static int at_end(const char *p)
+{
+    return *p == ' ' || !*p;
+}
+
+/* Decimal number 0..max at *p (*p moves past it); -1 when none or > max. */
+static long num(const char **pp, uint32_t max)
+{
+    const char *p = *pp;
+    uint32_t v = 0;
+    if (*p < '0' || *p > '9')
+        return -1;
+    while (*p >= '0' && *p <= '9') {
+        v = v * 10 + (uint32_t)(*p++ - '0');
+        if (v > max)
+            return -1;
+    }
+    *pp = p;
+    return (long)v;
+}
+
+/* Index of the word at *pp in list (entries match up to their first space),
+ * -1 if none; *pp moves past the word. */
+static int lookup(const char **pp, const char *list)
+{
+    for (int i = 0; *list; i++) {
+        const char *q = *pp;
+        while (*list && *list != ' ' && *list == *q)
+            list++, q++;
+        if ((*list == ' ' || !*list) && at_end(q) && q != *pp) {
+            *pp = q;
+            return i;
+        }
+        while (*list++)
+            ;
+    }
+    return -1;
+}
+
+static void netstat(struct console *c)
+{
+    const struct net_stack *s = c->s;
+    for (int i = 0; i < TCP_MAX_LISTENERS; i++)
+        if (s->lst[i].port)
+            console_print(c, "L %I:%u LISTEN\n", s->cfg.ip, (uint32_t)s->lst[i].port);
+    for (int i = 0; i < TCP_MAX_CONNS; i++) {
+        const struct tcp_conn *k = &s->conn[i];
+        enum tcp_state st = (enum tcp_state)k->state;
+        if (st == TCP_CLOSED)
+            continue;
+        /* ISNs from the trace; during the handshake the block itself has
+         * them (snd_una == iss, rcv_nxt == irs + 1 once the SYN is in) */
+        uint32_t iss = c->iss[i], irs = c->irs[i];
+        if (!(c->known[i] & ISS_OK))
+            iss = st <= TCP_SYN_RECEIVED ? k->snd_una : 0;
+        if (!(c->known[i] & IRS_OK))
+            irs = st == TCP_SYN_RECEIVED ? k->rcv_nxt - 1 : st == TCP_SYN_SENT ? k->rcv_nxt : 0;
+        console_print(c, "%d %I:%u %I:%u %s una=%u nxt=%u rcv=%u rtx=%u\n", i, s->cfg.ip,
+                      (uint32_t)k->lport, k->rip, (uint32_t)k->rport, tcp_state_name(st),
+                      k->snd_una - iss, k->snd_nxt - iss, k->rcv_nxt - irs, (uint32_t)k->nrtx);
+    }
+}
+
+static void stats(struct console *c)
+{
+    static const char names[] =
+#define NET_STATS_NAME(name) #name "\0"
+        NET_STATS(NET_STATS_NAME)
+#undef NET_STATS_NAME
+        ;
+    const uint32_t *v = (const uint32_t *)&c->s->stats;
+    for (const char *n = names; *n; n = nth(n, 1))
+        console_print(c, "%s %u\n", n, *v++);
+    if (c->extra_stats)
+        c->extra_stats(c, c->extra_ctx);
+}
+
+static void run(struct console *c, const char *p)
+{
+    struct net_stack *s = c->s;
+    const char *why;
+    int cmd, id = 0, r;
+    long port = 0, o;
+    uint32_t ip = 0;
+    p = skip(p);
+    if (!*p)
+        return;
+    cmd = lookup(&p, cmds);
+    if (cmd < 0)
+        { why = "unknown command (try help)"; goto fail; }
+    p = skip(p);
+    if (cmd == C_CONNECT) {
+        if (!*p)
+            goto usage;
+        for (int i = 0; i < 4; i++) {
+            if ((o = num(&p, 255)) < 0 || (i < 3 && *p++ != '.'))
+                { why = "bad ip"; goto fail; }
+            ip = ip << 8 | (uint32_t)o;
+        }
+        if (!at_end(p))
+            { why = "bad ip"; goto fail; }
+        p = skip(p);
+        if (!*p)
+            goto usage;
+        if ((port = num(&p, 65535)) < 1 || !at_end(p))
+            { why = "bad port"; goto fail; }
+    } else if (cmd <= C_ABORT) {
+        if (!*p)
+            goto usage;
+        if ((id = (int)num(&p, TCP_MAX_CONNS - 1)) < 0 || !at_end(p))
+            { why = "bad id"; goto fail; }
+        if (cmd == C_SEND && !*p++)
+            goto usage;
+    } else if (cmd == C_TRACE) {
+        if ((port = lookup(&p, "off\0on\0")) < 0)
+            goto usage;
+    }
+    if (cmd != C_SEND && *skip(p))
+        goto usage;
+    if (cmd >= C_SEND && cmd <= C_ABORT && tcp_get_state(s, id) == TCP_CLOSED)
+        { why = "no such connection"; goto fail; }
+
+    switch (cmd) {
+    case C_CONNECT:
+        if ((r = tcp_connect(s, ip, (uint16_t)port, &con_app)) < 0)
+            goto tcp_error;
+        console_print(c, "connect: id %d\n", r);
+        break;
+    case C_SEND: {
+        /* the text is the rest of the line (inside c->line); add LF */
+        char *t = c->line + (p - c->line);
+        size_t n = 0, room = tcp_send_space(s, id);
+        enum tcp_state st = tcp_get_state(s, id);
+        while (t[n])
+            n++;
+        t[n++] = '\n';
+        if (st != TCP_ESTABLISHED && st != TCP_CLOSE_WAIT) {
+            console_print(c, "error: cannot send in %s\n", tcp_state_name(st));
+            break;
+        }
+        if (room < n) {
+            console_print(c, "error: no room (%u bytes free)\n", (uint32_t)room);
+            break;
+        }
+        console_print(c, "send: %u bytes\n", (uint32_t)tcp_send(s, id, t, n));
+        break;
+    }
+    case C_CLOSE:
+    case C_ABORT:
+        if ((r = cmd == C_CLOSE ? tcp_close(s, id) : tcp_abort(s, id)) < 0)
+            goto tcp_error;
+        console_print(c, "%s: id %d\n", cmd == C_CLOSE ? "close" : "abort", id);
+        break;
+    case C_NETSTAT:
+        netstat(c);
+        break;
+    case C_STATS:
+        stats(c);
+        break;
+    case C_TRACE:
+        c->trace_on = (uint8_t)port;
+        console_print(c, "trace: %s\n", nth("off\0on\0", c->trace_on));
+        break;
+    default: /* C_HELP */
+        for (const char *h = cmds; *h; h = nth(h, 1))
+            console_print(c, "  %s\n", h);
+        console_print(c, "flags: S=SYN F=FIN R=RST P=PSH U=URG E=ECE C=CWR A=ACK\n");
+    }
+    return;
+usage:
+    console_print(c, "error: usage: %s\n", nth(cmds, cmd));
+    return;
+tcp_error:
+    why = nth("table full\0bad argument\0bad state\0", -1 - r);
+fail:
+    err(c, why);
+}
+
+/* ---- line editor ---- */
+
+void console_init(struct console *c, struct net_stack *s, console_write_fn out, void *ctx)
+{
+    char *b = (char *)c;
+    for (size_t i = 0; i < sizeof *c; i++)
+        b[i] = 0;
+    c->s = s;
+    c->out = out;
+    c->out_ctx = ctx;
+    c->trace_on = NET_TRACE_DEFAULT != 0;
+    s->trace = trace_hook;
+    s->trace_ctx = c;
+}
+
+void console_input(struct console *c, char ch, uint32_t now_ms)
+{
+    (void)now_ms;
+    if (ch == '\n' && c->last_cr) { /* CR LF: one end of line */
+        c->last_cr = 0;
+        return;
+    }
+    c->last_cr = ch == '\r';
+    if (ch == '\r' || ch == '\n') {
+        putn(c, CONSOLE_EOL, sizeof CONSOLE_EOL - 1);
+        c->line[c->len] = 0;
+        if (c->too_long)
+            err(c, "line too long");
+        else
+            run(c, c->line);
+        c->len = 0;
+        c->too_long = 0;
+    } else if (ch == '\b' || ch == 0x7f) {
+        if (c->len) {
+            c->len--;
+            putn(c, "\b \b", 3);
+        }
+    } else if (ch >= 0x20 && ch < 0x7f) {
+        if (c->len < CONSOLE_LINE_MAX) {
+            c->line[c->len++] = ch;
+            putn(c, &ch, 1);
+        } else {
+            c->too_long = 1;
+        }
+    }
+}
+
+void console_poll(struct console *c, uint32_t now_ms)
+{
+    (void)c;
+    (void)now_ms;
+}

@@ -1,0 +1,74 @@
+/* Serial console: a line editor and a few commands to drive and watch the
+ * TCP stack (connect/send/close/abort, netstat, stats, live trace).
+ *
+ * Hardware-free: characters come in through console_input() and text goes
+ * out through the write callback. All state is in struct console.
+ * Every line it prints ends with CONSOLE_EOL ("\r\n", for a raw UART).
+ *
+ * Output formats (stable, parsed by the tests):
+ *   netstat   L <ip>:<port> LISTEN                  one per listener, then
+ *             <id> <lip>:<lport> <rip>:<rport> <STATE> una=<n> nxt=<n> rcv=<n> rtx=<n>
+ *             one per connection not CLOSED; una/nxt relative to our ISN,
+ *             rcv relative to the peer's (absolute when the ISN is unknown)
+ *   stats     <name> <value>                        one counter per line
+ *   trace     tcp <id> <OLD> -> <NEW>
+ *             tcp <id> in|out <flags> seq=<n> ack=<n> wnd=<n> len=<n>
+ *             flags: S=SYN F=FIN R=RST P=PSH U=URG E=ECE C=CWR A=ACK, in
+ *             that order, "." for none; seq/ack relative to the ISNs (ack=0
+ *             without ACK); id -1 = no connection: absolute numbers
+ *   events    conn <id> established|refused|reset|timed out|peer closed|closed
+ *             conn <id> data "<text>"   (\r \n \t \\ \" \xNN escaped)
+ *   errors    error: <reason>
+ */
+#ifndef CONSOLE_H
+#define CONSOLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net.h"
+
+#ifndef CONSOLE_LINE_MAX /* longest command line, characters */
+#define CONSOLE_LINE_MAX 80
+#endif
+#if CONSOLE_LINE_MAX < 16 || CONSOLE_LINE_MAX > 250
+#error "CONSOLE_LINE_MAX must be 16..250"
+#endif
+#ifndef CONSOLE_EOL
+#define CONSOLE_EOL "\r\n"
+#endif
+
+struct console;
+typedef void (*console_write_fn)(void *ctx, const char *s, size_t n);
+/* Called by `stats` after the stack's counters, to print more with
+ * console_print(c, "%s %u\n", name, value) (e.g. driver counters). */
+typedef void (*console_stats_fn)(struct console *c, void *ctx);
+
+struct console {
+    struct net_stack *s;
+    console_write_fn out;
+    void *out_ctx;
+    console_stats_fn extra_stats; /* optional, set after console_init */
+    void *extra_ctx;
+    uint32_t iss[TCP_MAX_CONNS]; /* ISNs seen in the trace, per id */
+    uint32_t irs[TCP_MAX_CONNS];
+    uint8_t known[TCP_MAX_CONNS]; /* bit 0: iss valid, bit 1: irs valid */
+    uint8_t trace_on;
+    uint8_t too_long; /* the line being typed overflowed */
+    uint8_t last_cr;  /* last character was CR (swallow the LF of CR LF) */
+    uint8_t len;
+    char line[CONSOLE_LINE_MAX + 2];
+};
+
+/* Set up c (all of it) and install the stack's trace hook (s->trace,
+ * s->trace_ctx = c). Trace printing starts as NET_TRACE_DEFAULT. */
+void console_init(struct console *c, struct net_stack *s, console_write_fn out, void *ctx);
+/* One character from the UART: echoed; CR or LF runs the line. */
+void console_input(struct console *c, char ch, uint32_t now_ms);
+/* Call from the main loop. Nothing is pending in this version. */
+void console_poll(struct console *c, uint32_t now_ms);
+/* Minimal printf: %s, %d (int), %u (uint32_t: cast narrower values),
+ * %I (IPv4 address, host order uint32_t), %%; '\n' goes out as CONSOLE_EOL. */
+void console_print(struct console *c, const char *fmt, ...);
+
+#endif
