@@ -26,6 +26,9 @@ done
 if ((EUID != 0)); then
     echo "deps.sh: missing Debian packages: ${missing[*]}" >&2
     echo "deps.sh: install them as root with:" >&2
+    if [[ " ${missing[*]} " == *" tshark "* ]]; then
+        echo "  echo 'wireshark-common wireshark-common/install-setuid boolean false' | sudo debconf-set-selections" >&2
+    fi
     echo "  sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}" >&2
     exit 1
 fi

@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2317  # (cleanup functions run from traps)
 # Run a command in a network namespace of its own, with a tap device for QEMU.
 #
 #   tools/netns.sh [--no-addr] -- <command...>
@@ -26,7 +27,6 @@ HOST_ADDR=192.168.7.1/24
 TAP=tap0
 SELF=$(readlink -f "${BASH_SOURCE[0]}")
 
-die() { echo "netns.sh: $*" >&2; exit 2; }
 skip() { echo "netns.sh: SKIP: $*" >&2; exit 77; }
 
 usage() {
@@ -51,7 +51,8 @@ mode=${FW_NETNS_MODE:-auto}
 # Set up lo and the tap in the current network namespace ($1: prefix to run a
 # command in it, e.g. "ip netns exec NAME", empty when we are already inside).
 setup_links() {
-    local -a in=($1)
+    local -a in
+    read -r -a in <<<"$1"
     "${in[@]}" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 \
         >/dev/null 2>&1 || true
     "${in[@]}" ip link set lo up || return 1
@@ -73,10 +74,12 @@ stop_all() {
         if [[ -z $pids ]] && ! { [[ -n $child ]] && kill -0 "$child" 2>/dev/null; }; then
             break
         fi
+        # shellcheck disable=SC2086  # one pid a word
         ((i == 0)) && [[ -n $pids ]] && kill -TERM $pids 2>/dev/null
         sleep 0.1
     done
     pids=$($list)
+    # shellcheck disable=SC2086
     [[ -n $pids ]] && kill -KILL $pids 2>/dev/null
     if [[ -n $child ]]; then
         kill -KILL "$child" 2>/dev/null
@@ -109,19 +112,20 @@ if ((inside)); then
         local p d
         for d in /proc/[0-9]*; do
             p=${d#/proc/}
-            [[ $p == $$ || $p == $BASHPID ]] && continue
+            [[ $p == "$$" || $p == "$BASHPID" ]] && continue
             [[ $(readlink "$d/ns/net" 2>/dev/null) == "$my_ns" ]] && echo "$p"
         done
     }
     cleanup() {
         local rc=$?
-        trap - EXIT INT TERM
-        stop_all ns_pids
-        exit $rc   # the namespace (and its tap) dies with its last process
+        trap - EXIT INT TERM HUP
+        stop_all ns_pids 2>/dev/null
+        exit "$rc"   # the namespace (and its tap) dies with its last process
     }
     trap cleanup EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
+    trap 'exit 129' HUP
     setup_links "" || { echo "netns.sh: cannot set up $TAP in the user namespace" >&2; exit 77; }
     echo "netns.sh: user namespace $ns (enter it: nsenter -t $$ -U -n --preserve-credentials)" >&2
     export FW_NETNS=$ns FW_NETNS_PID=$$
@@ -149,8 +153,8 @@ if can_netns; then
         tap_mac=
         cleanup() {
             local rc=$? i left=
-            trap - EXIT INT TERM
-            stop_all "ip netns pids $ns"
+            trap - EXIT INT TERM HUP
+            stop_all "ip netns pids $ns" 2>/dev/null
             ip netns del "$ns" 2>/dev/null
             # The kernel destroys the namespace (and the tap in it) asynchronously.
             for ((i = 0; i < 30; i++)); do
@@ -165,11 +169,12 @@ if can_netns; then
                 echo "netns.sh: ERROR: left behind:$left" >&2
                 ((rc == 0)) && rc=1
             fi
-            exit $rc
+            exit "$rc"
         }
         trap cleanup EXIT
         trap 'exit 130' INT
         trap 'exit 143' TERM
+        trap 'exit 129' HUP
         if ! setup_links "ip netns exec $ns"; then
             echo "netns.sh: cannot set up $TAP in namespace $ns" >&2
             exit 77

@@ -71,10 +71,10 @@ fi
 # host; `restrict=on` keeps the firmware from reaching anything outside QEMU.
 port=${FW_HOSTFWD_PORT:-7777}
 cat >&2 <<EOF
-=== NOTE: no network namespace can be created here (not root, and no user
-    namespace with /dev/net/tun), so the NIC uses QEMU user networking (slirp)
-    instead of a tap: no ping from the host, and the only way in is TCP
-    127.0.0.1:$port -> firmware $FW_IP:7, e.g.
+=== NOTE: no network namespace can be created here (not root and no user
+    namespace with access to /dev/net/tun, or FW_NETNS_MODE=none), so the NIC
+    uses QEMU user networking (slirp) instead of a tap: no ping from the host,
+    and the only way in is TCP 127.0.0.1:$port -> firmware $FW_IP:7, e.g.
       nc 127.0.0.1 $port
 === $elf on $machine; quit: Ctrl-A X (Ctrl-A C: QEMU monitor, then 'quit')
 EOF

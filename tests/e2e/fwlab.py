@@ -90,7 +90,20 @@ def ensure_netns(script):
 
 def in_netns():
     """True when we are inside a namespace made by tools/netns.sh."""
-    return bool(os.environ.get("FW_NETNS")) and os.path.exists("/sys/class/net/" + TAP)
+    if not os.environ.get("FW_NETNS"):
+        return False
+    try:
+        socket.if_nametoindex(TAP)  # in this namespace (/sys may be the root one's)
+    except OSError:
+        return False
+    return True
+
+
+def tap_mac(dev=TAP):
+    """MAC address of the host side (tap0), from `ip` (not /sys: under
+    `unshare -Urn` /sys still shows the root namespace)."""
+    r = sh(["ip", "-j", "link", "show", dev], timeout=10, check=True)
+    return json.loads(r.stdout)[0]["address"].lower()
 
 
 # --------------------------------------------------------------------------
@@ -315,6 +328,10 @@ class Firmware:
         try:
             m = self.wait_for(self.banner, self.boot_timeout)
         except FirmwareError as e:
+            if not self.output().strip():
+                raise FirmwareError("the firmware printed nothing on the UART in %gs (does it "
+                                    "boot? %s); QEMU: %s" % (self.boot_timeout, self.elf,
+                                                             self.qemu_output(400)))
             raise FirmwareError("boot banner /%s/ not seen: %s" % (self.banner, e))
         if m.groupdict().get("error"):
             raise FirmwareError("firmware reports at boot: %s; UART: %r"

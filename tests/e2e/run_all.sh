@@ -15,6 +15,7 @@ PY=/usr/bin/python3
 per_test=${E2E_TIMEOUT:-600}
 
 shopt -s nullglob
+# shellcheck disable=SC2206  # a glob, meant to expand
 tests=(tests/e2e/${E2E_ONLY:-test_*.py})
 if ((${#tests[@]} == 0)); then
     echo "e2e: no tests/e2e/${E2E_ONLY:-test_*.py}"

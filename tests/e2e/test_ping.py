@@ -112,7 +112,7 @@ def check_silent_crafted(fw):
     except ImportError:
         raise fwlab.Skip("scapy not installed")
     conf.verb = 0
-    host_mac = open("/sys/class/net/%s/address" % fwlab.TAP).read().strip()
+    host_mac = fwlab.tap_mac()
     frames = [
         # Right MAC, another IP: no reply, no ICMP error.
         Ether(src=host_mac, dst=FW_MAC) / IP(src=HOST_IP, dst=OTHER_IP) / ICMP(id=0x4242, seq=1),
