@@ -27,6 +27,7 @@
 
 #define BYTE_TEST_MAGIC 0x87654321u
 #define PMT_READY 1u
+#define PMT_PHY_RST (1u << 10) /* self-clearing */
 #define HW_CFG_SRST 1u
 #define HW_CFG_INIT 0x00150000u /* TX FIFO 5 KB; bit 20 must be one (LAN9220) */
 /* Push-pull (IRQ_TYPE), active high (IRQ_POL), enabled (IRQ_EN), 220 us
@@ -55,18 +56,13 @@
 #define MAC_CR_FDPX (1u << 20)
 #define MAC_CR_HBDIS (1u << 28)
 #define MII_BUSY 1u
-#define MII_WRITE 2u
 #define PHY_ADDR (1u << 11) /* the internal PHY is at address 1 */
 
 /* PHY registers (IEEE 802.3 clause 22) */
-#define PHY_BMCR 0
 #define PHY_BMSR 1
 #define PHY_ANAR 4
 #define PHY_ANLPAR 5
-#define BMCR_RESET 0x8000u
-#define BMCR_AN_RESTART 0x1200u /* autonegotiation enable + restart */
 #define BMSR_LINK 0x0004u
-#define ANAR_ALL 0x01E0u /* 100FD 100HD 10FD 10HD */
 
 #define SPIN 100000u /* bound for every busy-wait: milliseconds on real hardware */
 
@@ -118,14 +114,6 @@ static uint32_t phy_read(const struct lan9118 *e, uint32_t reg)
     return mac_read(e, MAC_MII_DATA) & 0xFFFFu;
 }
 
-static void phy_write(const struct lan9118 *e, uint32_t reg, uint32_t v)
-{
-    mii_wait(e);
-    mac_write(e, MAC_MII_DATA, v);
-    mac_write(e, MAC_MII_ACC, PHY_ADDR | reg << 6 | MII_WRITE | MII_BUSY);
-    mii_wait(e);
-}
-
 static inline uint32_t load32(const uint8_t *p)
 {
     uint32_t w;
@@ -158,12 +146,11 @@ int lan9118_init(struct lan9118 *e, uintptr_t base, const uint8_t fallback_mac[6
     wr(e, INT_STS, 0xFFFFFFFFu);
     wr(e, IRQ_CFG, IRQ_CFG_INIT);
 
-    /* PHY: reset, advertise 10/100 half/full, autonegotiate. */
-    phy_write(e, PHY_BMCR, BMCR_RESET);
-    for (uint32_t n = SPIN; n && (phy_read(e, PHY_BMCR) & BMCR_RESET); n--) {
-    }
-    phy_write(e, PHY_ANAR, phy_read(e, PHY_ANAR) | ANAR_ALL);
-    phy_write(e, PHY_BMCR, BMCR_AN_RESTART);
+    /* PHY reset: from its defaults it autonegotiates, advertising 10/100
+     * half/full. */
+    wr(e, PMT_CTRL, PMT_PHY_RST);
+    if (wait_clear(e, PMT_CTRL, PMT_PHY_RST))
+        return LAN9118_ERR_TIMEOUT;
 
     /* MAC address: the chip's (EEPROM, or QEMU's macaddr=), else the
      * fallback. Written back either way so the address filter matches. */

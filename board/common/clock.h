@@ -1,25 +1,26 @@
 /* Time base and idle, on SysTick clocked by the CPU clock.
  *
- * SysTick interrupts every CLOCK_TICK_MS, not every millisecond: each
- * interrupt wakes the CPU (under QEMU a 1 kHz tick alone costs ~5% of a
- * host core). clock_ms() still counts single milliseconds, interpolating
- * from the SysTick counter. */
+ * Tickless-style: SysTick interrupts only every clock_set_tick() ms (8 ms
+ * while the network stack has timers running, 500 ms when it has none),
+ * because under QEMU every wake-up costs host CPU (a 1 kHz tick alone
+ * costs ~5% of a host core). clock_ms() still counts single milliseconds:
+ * between interrupts it reads the SysTick down-counter. */
 #ifndef CLOCK_H
 #define CLOCK_H
 
 #include <stdint.h>
 
-/* Interrupt period = the longest sleep of board_idle(). The main loop
- * needs a wake-up at least every TCP_TICK_MS (8). At most 671 (24 bits at
- * 25 MHz). */
-#ifndef CLOCK_TICK_MS
-#define CLOCK_TICK_MS 8u
-#endif
+/* Longest interrupt period: SysTick's 24 bits at 25 MHz hold 671 ms. */
+#define CLOCK_TICK_MAX_MS 500u
 
-/* Start the tick. */
-void clock_init(void);
+/* Start the time base, interrupting every tick_ms (2..CLOCK_TICK_MAX_MS). */
+void clock_init(uint32_t tick_ms);
+/* Change the interrupt period, starting now (the next interrupt comes
+ * tick_ms from now). The clock neither jumps nor drifts. */
+void clock_set_tick(uint32_t tick_ms);
 /* Milliseconds since clock_init, to the millisecond (not only at ticks);
- * monotonic, wraps at 2^32 (49.7 days). Any context, interrupts on or off. */
+ * monotonic, wraps at 2^32 (49.7 days). Any context, interrupts on or off
+ * (masked for less than a tick). */
 uint32_t clock_ms(void);
 /* CPU cycles since clock_init, wrapping at 2^32 (172 s at 25 MHz). For
  * entropy and jitter measurement. */

@@ -35,6 +35,17 @@
 
 static inline void irq_disable(void) { __asm volatile("cpsid i" ::: "memory"); }
 static inline void irq_enable(void) { __asm volatile("cpsie i" ::: "memory"); }
+/* Mask interrupts, returning the previous PRIMASK for irq_restore(). */
+static inline uint32_t irq_save(void)
+{
+    uint32_t primask;
+    __asm volatile("mrs %0, primask\n\tcpsid i" : "=r"(primask)::"memory");
+    return primask;
+}
+static inline void irq_restore(uint32_t primask)
+{
+    __asm volatile("msr primask, %0" ::"r"(primask) : "memory");
+}
 
 /* Enable external IRQ n, dropping a stale pending state first (a device
  * may have driven its line before it was configured). */

@@ -86,7 +86,9 @@ size_t board_stack_unused(void)
 
 /* Gather the exception frame (on MSP or PSP, per EXC_RETURN bit 2) before
  * moving SP back to the top of the stack: a fault may come from a stack
- * overflow, and the report needs a stack of its own. */
+ * overflow, and the report needs a stack of its own. A frame below the
+ * stack (an overflow: nothing is mapped there on real hardware) is not
+ * read, or the handler would fault in turn and lock up. */
 __attribute__((naked)) void Fault_Handler(void)
 {
     __asm volatile(
@@ -95,8 +97,13 @@ __attribute__((naked)) void Fault_Handler(void)
         "mrseq r0, msp\n\t"
         "mrsne r0, psp\n\t"
         "mov r1, lr\n\t"
-        "ldr r2, [r0, #24]\n\t" /* stacked PC */
-        "ldr r3, [r0, #20]\n\t" /* stacked LR */
+        "movs r2, #0\n\t"
+        "movs r3, #0\n\t"
+        "ldr r12, =_stack_bottom\n\t"
+        "cmp r0, r12\n\t"
+        "itt hs\n\t"
+        "ldrhs r2, [r0, #24]\n\t" /* stacked PC */
+        "ldrhs r3, [r0, #20]\n\t" /* stacked LR */
         "ldr r12, =_stack_top\n\t"
         "mov sp, r12\n\t"
         "b board_fault_report\n\t");
@@ -116,7 +123,7 @@ static void halt(void)
 }
 
 /* UART0 for polled output, whatever state the driver left it in. */
-static uint32_t panic_begin(struct uart *u)
+__attribute__((noinline)) static uint32_t panic_begin(struct uart *u)
 {
     uint32_t ipsr;
     __asm volatile("mrs %0, ipsr" : "=r"(ipsr));
@@ -139,6 +146,8 @@ void board_fault_report(uint32_t sp, uint32_t exc_return, uint32_t pc, uint32_t 
     put_reg(&u, " LR ", lr);
     put_reg(&u, " SP ", sp);
     put_reg(&u, " EXC_RETURN ", exc_return);
+    if (sp < (uint32_t)(uintptr_t)_stack_bottom)
+        uart_puts(&u, " stack overflow");
     uart_puts(&u, "\r\n*** halted\r\n");
     halt();
 }

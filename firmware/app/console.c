@@ -8,7 +8,6 @@
 #define ISS_OK 1
 #define IRS_OK 2
 
-#define F_FIN 0x01
 #define F_SYN 0x02
 #define F_ACK 0x10
 
@@ -70,6 +69,9 @@ void console_print(struct console *c, const char *fmt, ...)
             case 'u':
                 q = dec(q, va_arg(ap, uint32_t));
                 break;
+            case 0: /* a '%' ending the format */
+                fmt--;
+                continue;
             default: /* "%%" */
                 *--q = *fmt;
             }
@@ -117,7 +119,10 @@ static void trace_hook(void *ctx, const struct net_trace *t)
                 uint32_t *mine = out ? c->iss : c->irs, *other = out ? c->irs : c->iss;
                 mine[id] = seq;
                 other[id] = ack - 1;
-                *k = (uint8_t)((out ? ISS_OK : IRS_OK) | (t->flags & F_ACK ? ISS_OK | IRS_OK : *k));
+                /* a bare SYN of ours starts a connection: theirs is not
+                 * known yet; a bare SYN of theirs keeps ours (SYN-SENT:
+                 * simultaneous open) */
+                *k = (uint8_t)(t->flags & F_ACK ? ISS_OK | IRS_OK : out ? ISS_OK : *k | IRS_OK);
             }
         }
         if (*k & ISS_OK)
@@ -133,11 +138,9 @@ static void trace_hook(void *ctx, const struct net_trace *t)
         return;
     }
     char fl[9], *p = fl;
-    static const char letters[] = "SFRPUECA";
-    static const uint8_t bits[] = { 0x02, 0x01, 0x04, 0x08, 0x20, 0x40, 0x80, 0x10 };
-    for (int i = 0; i < 8; i++)
-        if (t->flags & bits[i])
-            *p++ = letters[i];
+    for (int i = 0; i < 8; i++) /* in the order of the header's bits */
+        if (t->flags >> i & 1)
+            *p++ = "FSRPAUEC"[i];
     if (p == fl)
         *p++ = '.';
     *p = 0;
@@ -183,7 +186,7 @@ static size_t con_recv(struct net_stack *s, int id, const uint8_t *d, size_t n)
 static void con_event(struct net_stack *s, int id, enum tcp_event ev)
 {
     struct console *c = con_of(s);
-    if (c && ev != TCP_EV_SENT)
+    if (c && ev != TCP_EV_SENT && ev <= TCP_EV_CLOSED)
         console_print(c, "conn %d %s\n", id,
                       nth("established\0\0peer closed\0refused\0reset\0timed out\0closed\0", ev));
 }
@@ -254,13 +257,9 @@ static void netstat(struct console *c)
         enum tcp_state st = (enum tcp_state)k->state;
         if (st == TCP_CLOSED)
             continue;
-        /* ISNs from the trace; during the handshake the block itself has
-         * them (snd_una == iss, rcv_nxt == irs + 1 once the SYN is in) */
-        uint32_t iss = c->iss[i], irs = c->irs[i];
-        if (!(c->known[i] & ISS_OK))
-            iss = st <= TCP_SYN_RECEIVED ? k->snd_una : 0;
-        if (!(c->known[i] & IRS_OK))
-            irs = st == TCP_SYN_RECEIVED ? k->rcv_nxt - 1 : st == TCP_SYN_SENT ? k->rcv_nxt : 0;
+        /* relative to the ISNs seen in the trace; absolute if unknown */
+        uint32_t iss = c->known[i] & ISS_OK ? c->iss[i] : 0;
+        uint32_t irs = c->known[i] & IRS_OK ? c->irs[i] : 0;
         console_print(c, "%d %I:%u %I:%u %s una=%u nxt=%u rcv=%u rtx=%u\n", i, s->cfg.ip,
                       (uint32_t)k->lport, k->rip, (uint32_t)k->rport, tcp_state_name(st),
                       k->snd_una - iss, k->snd_nxt - iss, k->rcv_nxt - irs, (uint32_t)k->nrtx);
@@ -281,81 +280,91 @@ static void stats(struct console *c)
         c->extra_stats(c, c->extra_ctx);
 }
 
+/* Parse the arguments as the usage line of the command says (<ip>,
+ * <port>, <id>, <text>: the rest of the line, on|off), then act. */
 static void run(struct console *c, const char *p)
 {
     struct net_stack *s = c->s;
-    const char *why;
-    int cmd, id = 0, r;
-    long port = 0, o;
-    uint32_t ip = 0;
+    const char *why = "bad argument", *u;
+    uint32_t v[2] = { 0, 0 };
+    int cmd, n = 0, r;
+    long x;
+
     p = skip(p);
     if (!*p)
         return;
-    cmd = lookup(&p, cmds);
-    if (cmd < 0)
-        { why = "unknown command (try help)"; goto fail; }
-    p = skip(p);
-    if (cmd == C_CONNECT) {
-        if (!*p)
+    if ((cmd = lookup(&p, cmds)) < 0) {
+        why = "unknown command (try help)";
+        goto fail;
+    }
+    for (u = nth(cmds, cmd); *u; u++) {
+        if (*u != ' ')
+            continue;
+        /* u: " <ip>", " <port>", " <id>", " <text>" or " on|off" */
+        const char *q = skip(p);
+        if (!*q)
             goto usage;
-        for (int i = 0; i < 4; i++) {
-            if ((o = num(&p, 255)) < 0 || (i < 3 && *p++ != '.'))
-                { why = "bad ip"; goto fail; }
-            ip = ip << 8 | (uint32_t)o;
+        if (u[2] == 't') { /* the text: after one space, as typed */
+            p++;
+            goto act;
+        }
+        p = q;
+        if (u[1] == 'o') { /* on|off */
+            if ((x = lookup(&p, "off\0on\0")) < 0)
+                goto usage;
+        } else if (u[3] == 'p') { /* <ip> */
+            why = "bad ip";
+            x = 0;
+            for (int i = 0; i < 4; i++) {
+                long o = num(&p, 255);
+                if (o < 0 || (i < 3 && *p++ != '.'))
+                    goto fail;
+                x = x << 8 | o;
+            }
+        } else { /* <port> or <id> */
+            int port = u[2] == 'p';
+            why = port ? "bad port" : "bad id";
+            if ((x = num(&p, port ? 65535 : TCP_MAX_CONNS - 1)) < port)
+                goto fail;
         }
         if (!at_end(p))
-            { why = "bad ip"; goto fail; }
-        p = skip(p);
-        if (!*p)
-            goto usage;
-        if ((port = num(&p, 65535)) < 1 || !at_end(p))
-            { why = "bad port"; goto fail; }
-    } else if (cmd <= C_ABORT) {
-        if (!*p)
-            goto usage;
-        if ((id = (int)num(&p, TCP_MAX_CONNS - 1)) < 0 || !at_end(p))
-            { why = "bad id"; goto fail; }
-        if (cmd == C_SEND && !*p++)
-            goto usage;
-    } else if (cmd == C_TRACE) {
-        if ((port = lookup(&p, "off\0on\0")) < 0)
-            goto usage;
+            goto fail; /* why is still set: junk glued to the argument */
+        v[n++] = (uint32_t)x;
     }
-    if (cmd != C_SEND && *skip(p))
+    if (*skip(p))
         goto usage;
-    if (cmd >= C_SEND && cmd <= C_ABORT && tcp_get_state(s, id) == TCP_CLOSED)
-        { why = "no such connection"; goto fail; }
-
+act:
+    if (cmd >= C_SEND && cmd <= C_ABORT && tcp_get_state(s, (int)v[0]) == TCP_CLOSED) {
+        why = "no such connection";
+        goto fail;
+    }
     switch (cmd) {
     case C_CONNECT:
-        if ((r = tcp_connect(s, ip, (uint16_t)port, &con_app)) < 0)
+        if ((r = tcp_connect(s, v[0], (uint16_t)v[1], &con_app)) < 0)
             goto tcp_error;
         console_print(c, "connect: id %d\n", r);
         break;
     case C_SEND: {
         /* the text is the rest of the line (inside c->line); add LF */
         char *t = c->line + (p - c->line);
-        size_t n = 0, room = tcp_send_space(s, id);
-        enum tcp_state st = tcp_get_state(s, id);
-        while (t[n])
-            n++;
-        t[n++] = '\n';
-        if (st != TCP_ESTABLISHED && st != TCP_CLOSE_WAIT) {
+        size_t len = 0, room = tcp_send_space(s, (int)v[0]);
+        enum tcp_state st = tcp_get_state(s, (int)v[0]);
+        while (t[len])
+            len++;
+        t[len++] = '\n';
+        if (st != TCP_ESTABLISHED && st != TCP_CLOSE_WAIT)
             console_print(c, "error: cannot send in %s\n", tcp_state_name(st));
-            break;
-        }
-        if (room < n) {
+        else if (room < len)
             console_print(c, "error: no room (%u bytes free)\n", (uint32_t)room);
-            break;
-        }
-        console_print(c, "send: %u bytes\n", (uint32_t)tcp_send(s, id, t, n));
+        else
+            console_print(c, "send: %u bytes\n", (uint32_t)tcp_send(s, (int)v[0], t, len));
         break;
     }
     case C_CLOSE:
     case C_ABORT:
-        if ((r = cmd == C_CLOSE ? tcp_close(s, id) : tcp_abort(s, id)) < 0)
+        if ((r = cmd == C_CLOSE ? tcp_close(s, (int)v[0]) : tcp_abort(s, (int)v[0])) < 0)
             goto tcp_error;
-        console_print(c, "%s: id %d\n", cmd == C_CLOSE ? "close" : "abort", id);
+        console_print(c, "%s: id %d\n", cmd == C_CLOSE ? "close" : "abort", (int)v[0]);
         break;
     case C_NETSTAT:
         netstat(c);
@@ -364,13 +373,13 @@ static void run(struct console *c, const char *p)
         stats(c);
         break;
     case C_TRACE:
-        c->trace_on = (uint8_t)port;
+        c->trace_on = (uint8_t)v[0];
         console_print(c, "trace: %s\n", nth("off\0on\0", c->trace_on));
         break;
     default: /* C_HELP */
-        for (const char *h = cmds; *h; h = nth(h, 1))
-            console_print(c, "  %s\n", h);
-        console_print(c, "flags: S=SYN F=FIN R=RST P=PSH U=URG E=ECE C=CWR A=ACK\n");
+        for (u = cmds; *u; u = nth(u, 1))
+            console_print(c, "  %s\n", u);
+        console_print(c, "flags: F=FIN S=SYN R=RST P=PSH A=ACK U=URG E=ECE C=CWR\n");
     }
     return;
 usage:

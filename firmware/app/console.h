@@ -9,13 +9,15 @@
  *   netstat   L <ip>:<port> LISTEN                  one per listener, then
  *             <id> <lip>:<lport> <rip>:<rport> <STATE> una=<n> nxt=<n> rcv=<n> rtx=<n>
  *             one per connection not CLOSED; una/nxt relative to our ISN,
- *             rcv relative to the peer's (absolute when the ISN is unknown)
+ *             rcv relative to the peer's, as seen in the trace (absolute
+ *             when the console did not see the SYN)
  *   stats     <name> <value>                        one counter per line
  *   trace     tcp <id> <OLD> -> <NEW>
  *             tcp <id> in|out <flags> seq=<n> ack=<n> wnd=<n> len=<n>
- *             flags: S=SYN F=FIN R=RST P=PSH U=URG E=ECE C=CWR A=ACK, in
- *             that order, "." for none; seq/ack relative to the ISNs (ack=0
- *             without ACK); id -1 = no connection: absolute numbers
+ *             flags: F=FIN S=SYN R=RST P=PSH A=ACK U=URG E=ECE C=CWR, in
+ *             that order (SA, FA, PA, FPA, RA...), "." for none; seq/ack
+ *             relative to the ISNs (ack=0 without ACK); id -1 = no
+ *             connection: absolute numbers
  *   events    conn <id> established|refused|reset|timed out|peer closed|closed
  *             conn <id> data "<text>"   (\r \n \t \\ \" \xNN escaped)
  *   errors    error: <reason>
@@ -61,7 +63,10 @@ struct console {
 };
 
 /* Set up c (all of it) and install the stack's trace hook (s->trace,
- * s->trace_ctx = c). Trace printing starts as NET_TRACE_DEFAULT. */
+ * s->trace_ctx = c). Trace printing starts as NET_TRACE_DEFAULT. Leave the
+ * hook installed: the console also finds itself through it for the
+ * connections it opened (their events and data), and records the ISNs
+ * from it for relative numbers. */
 void console_init(struct console *c, struct net_stack *s, console_write_fn out, void *ctx);
 /* One character from the UART: echoed; CR or LF runs the line. */
 void console_input(struct console *c, char ch, uint32_t now_ms);

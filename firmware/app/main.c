@@ -3,7 +3,9 @@
  * Interrupts only note that work is waiting (a frame in the NIC, a byte in
  * the UART ring, a SysTick tick); everything else runs here: drain the NIC
  * into the stack, feed the console, run the stack's timers, then sleep in
- * WFI until the next interrupt (at most 1 ms: the tick). */
+ * WFI until the next interrupt. The tick comes every TCP_TICK_MS while the
+ * stack has a timer running and every CLOCK_TICK_MAX_MS otherwise, so an
+ * idle board (and QEMU) sleeps. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -36,6 +38,23 @@ void BOARD_UART0_RX_HANDLER(void);
 void BOARD_UART0_RX_HANDLER(void) { uart_rx_isr(&uart0); }
 void BOARD_ETH_HANDLER(void);
 void BOARD_ETH_HANDLER(void) { lan9118_isr(&eth); }
+
+#if TCP_TICK_MS < 2 || TCP_TICK_MS > CLOCK_TICK_MAX_MS
+#error "TCP_TICK_MS must be 2..CLOCK_TICK_MAX_MS (the SysTick period)"
+#endif
+
+/* Does net_poll have anything to time? Only a connection's countdown
+ * (retransmit, persist, TIME-WAIT: tcp_conn.timer, 0 = off) or a delayed
+ * ACK (ack_pending), per net.h; ARP ageing does not mind a late poll. */
+static int stack_timing(const struct net_stack *s)
+{
+    if (s->ack_pending)
+        return 1;
+    for (int i = 0; i < TCP_MAX_CONNS; i++)
+        if (s->conn[i].timer)
+            return 1;
+    return 0;
+}
 
 static void eth_tx(void *ctx, const uint8_t *frame, size_t len)
 {
@@ -91,7 +110,7 @@ static void banner(int eth_err)
 
 int main(void)
 {
-    clock_init();
+    clock_init(TCP_TICK_MS);
     uart_init(&uart0, BOARD_UART0_BASE, BOARD_SYSCLK_HZ, BOARD_CONSOLE_BAUD);
     nvic_enable(BOARD_UART0_RX_IRQ);
 
@@ -153,6 +172,7 @@ int main(void)
         }
 
         /* Sleep unless something came in while we worked (see clock.h). */
+        clock_set_tick(stack_timing(&stack) ? TCP_TICK_MS : CLOCK_TICK_MAX_MS);
         irq_disable();
         if (!eth.rx_pending && !uart_rx_ready(&uart0) && clock_ms() == now)
             board_idle();

@@ -53,8 +53,7 @@ static struct arp_entry *arp_get(struct net_stack *s, uint32_t ip, int make)
 
 /* Request (op 1: broadcast, target MAC zero, mac NULL) or reply (op 2 to
  * mac) about ip. */
-__attribute__((noinline)) static void arp_send(struct net_stack *s, uint8_t op, const uint8_t *mac,
-                                               uint32_t ip)
+static void arp_send(struct net_stack *s, uint8_t op, const uint8_t *mac, uint32_t ip)
 {
     uint8_t *a = s->frame + ETH_HLEN;
 
@@ -72,7 +71,7 @@ __attribute__((noinline)) static void arp_send(struct net_stack *s, uint8_t op, 
 
 static int mac_bad(const uint8_t *m) /* group (incl. broadcast) or zero */
 {
-    return (m[0] & 1) || (m[0] | m[1] | m[2] | m[3] | m[4] | m[5]) == 0;
+    return (m[0] & 1) || (get_be32(m) | get_be16(m + 4)) == 0;
 }
 
 void arp_learn(struct net_stack *s, uint32_t ip, const uint8_t *mac, int make)

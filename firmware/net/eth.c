@@ -26,7 +26,8 @@ void net_input(struct net_stack *s, const uint8_t *frame, size_t len, uint32_t n
         return;
     }
     /* Ours or broadcast; multicast (group bit) is not joined: dropped. */
-    if (memcmp(d, s->cfg.mac, 6) != 0 && (d[0] & d[1] & d[2] & d[3] & d[4] & d[5]) != 0xFF) {
+    if (memcmp(d, s->cfg.mac, 6) != 0 &&
+        (get_be32(d) != 0xFFFFFFFFu || get_be16(d + 4) != 0xFFFF)) {
         NET_COUNT(s, eth_not_us);
         return;
     }

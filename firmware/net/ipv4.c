@@ -5,7 +5,8 @@
  * requests to broadcast are ignored (RFC 1122 3.2.2.6 allows it; it is
  * the usual smurf defence); they count as ip_not_us. IP options are
  * skipped, not obeyed. Every dropped datagram counts under one reason, in
- * the order of the checks below. */
+ * the order of the checks below. An accepted datagram from an on-link host
+ * refreshes (or makes) that host's ARP entry from the Ethernet source. */
 #include <string.h>
 
 #include "net_priv.h"

@@ -29,7 +29,7 @@
     X(ip_bad_hdr)     /* version, IHL < 5, total length vs frame */           \
     X(ip_bad_csum)    /* IPv4 header checksum */                              \
     X(ip_frag)        /* fragments: not reassembled, dropped */               \
-    X(ip_not_us)      /* destination not our address nor broadcast */         \
+    X(ip_not_us)      /* destination not our unicast IP (broadcasts too) */   \
     X(ip_bad_src)     /* source broadcast, multicast, zero or loopback */     \
     X(ip_proto)       /* protocol other than ICMP/TCP */                      \
     X(ip_no_route)    /* outgoing: off-subnet and no gateway */               \

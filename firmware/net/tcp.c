@@ -44,8 +44,11 @@ _Static_assert(sizeof(struct tcp_conn) <= 40, "TCP control block over its 40-byt
 #define MSS_DEFAULT 536 /* RFC 9293 3.7.1 when the peer sends no MSS */
 #define TICKS(ms) ((uint16_t)(((ms) + TCP_TICK_MS - 1) / TCP_TICK_MS))
 /* Receiver SWS avoidance (RFC 1122 4.2.3.3): the right edge of our window
- * moves only in steps of min(buffer / 2, MSS). */
-#define WND_STEP (TCP_MSS < TCP_TXBUF / 2 ? TCP_MSS : TCP_TXBUF / 2)
+ * moves only in steps of min(buffer / 2, MSS). The buffers behind windows
+ * are the send buffer (echo) or TCP_WND (applications without a window
+ * callback); a window callback must offer at least WND_STEP when empty. */
+#define MIN3(a, b, c) ((a) < (b) ? ((a) < (c) ? (a) : (c)) : ((b) < (c) ? (b) : (c)))
+#define WND_STEP MIN3(TCP_MSS, TCP_TXBUF / 2, (TCP_WND + 1) / 2)
 /* We send at most half the send buffer per segment so that two segments
  * are in flight and the peer's delayed ACK (every second segment) cannot
  * stall us when the buffer is smaller than two MSS. */
@@ -239,6 +242,18 @@ static int can_recv(const struct tcp_conn *c)
 
 static uint16_t seg_size(const struct tcp_conn *c) { return (uint16_t)min32(c->mss, SEG_MAX); }
 
+static void set_cwnd(struct tcp_conn *c, uint32_t w) { c->cwnd = (uint16_t)min32(w, 0xFFFF); }
+
+/* A loss was detected (RFC 5681 (4)): ssthresh = max(FlightSize / 2, 2 * SMSS).
+ * Returns the new ssthresh in bytes. */
+static uint32_t on_loss(struct tcp_conn *c)
+{
+    uint32_t half = (c->snd_nxt - c->snd_una) / 2;
+    uint32_t th = half > 2u * c->mss ? half : 2u * c->mss;
+    c->ssthresh_mss = (uint8_t)min32(th / c->mss, 255);
+    return th;
+}
+
 /* Send what the state, the windows and Nagle allow, then an ACK if one is
  * still owed. Called after input, after application calls and by timers. */
 static void tcp_output(struct net_stack *s, struct tcp_conn *c)
@@ -327,11 +342,8 @@ static void conn_timeout(struct net_stack *s, struct tcp_conn *c)
             return;
         }
         c->flags &= (uint8_t)~F_PROBE_ACKED;
-        /* RFC 5681 (4): ssthresh = max(FlightSize / 2, 2 * SMSS), cwnd = 1 SMSS */
-        uint32_t half = (c->snd_nxt - c->snd_una) / 2;
-        uint32_t th = half > 2u * c->mss ? half : 2u * c->mss;
-        c->ssthresh_mss = (uint8_t)min32(th / c->mss, 255);
-        c->cwnd = c->mss;
+        on_loss(c);
+        c->cwnd = c->mss; /* loss window: one segment */
         c->dupacks = 0;
     }
     }
@@ -572,8 +584,9 @@ static int seq_acceptable(const struct tcp_conn *c, const struct seg *g, uint32_
     uint32_t wnd = c->rcv_wnd, end = c->rcv_nxt + wnd;
     if (seg_len == 0)
         return wnd == 0 ? g->seq == c->rcv_nxt : seq_in(g->seq, c->rcv_nxt, end);
-    if (wnd == 0)
-        return 0;
+    if (wnd == 0) /* a FIN exactly at RCV.NXT is taken even so, as Linux does:
+                     it needs no buffer, and refusing it only delays the close */
+        return g->len == 0 && (g->flags & FIN) && g->seq == c->rcv_nxt;
     return seq_in(g->seq, c->rcv_nxt, end) || seq_in(g->seq + seg_len - 1, c->rcv_nxt, end);
 }
 
@@ -620,14 +633,11 @@ static int ack_input(struct net_stack *s, struct tcp_conn *c, uint32_t src, cons
             c->snd_nxt != c->snd_una) {
             if (c->dupacks < 15)
                 c->dupacks++;
-            if (c->dupacks == 3) {
-                uint32_t half = (c->snd_nxt - c->snd_una) / 2;
-                uint32_t th = half > 2u * c->mss ? half : 2u * c->mss;
-                c->ssthresh_mss = (uint8_t)min32(th / c->mss, 255);
+            if (c->dupacks == 3) { /* fast retransmit, then fast recovery (3.2) */
+                set_cwnd(c, on_loss(c) + 3u * c->mss);
                 retransmit(s, c);
-                c->cwnd = (uint16_t)min32(th + 3u * c->mss, 0xFFFF);
             } else if (c->dupacks > 3) {
-                c->cwnd = (uint16_t)min32(c->cwnd + (uint32_t)c->mss, 0xFFFF);
+                set_cwnd(c, c->cwnd + (uint32_t)c->mss);
             }
         }
         if (c->snd_wnd == 0 || g->wnd == 0)
@@ -641,11 +651,11 @@ static int ack_input(struct net_stack *s, struct tcp_conn *c, uint32_t src, cons
     rtt_on_ack(c);
     uint32_t ssthresh = (uint32_t)c->ssthresh_mss * c->mss;
     if (c->dupacks >= 3) /* leaving fast recovery: deflate */
-        c->cwnd = (uint16_t)min32(ssthresh, 0xFFFF);
+        set_cwnd(c, ssthresh);
     else if (c->cwnd < ssthresh) /* slow start */
-        c->cwnd = (uint16_t)min32(c->cwnd + min32(acked, c->mss), 0xFFFF);
+        set_cwnd(c, c->cwnd + min32(acked, c->mss));
     else /* congestion avoidance */
-        c->cwnd = (uint16_t)min32(c->cwnd + (uint32_t)c->mss * c->mss / c->cwnd + 1, 0xFFFF);
+        set_cwnd(c, c->cwnd + (uint32_t)c->mss * c->mss / c->cwnd + 1);
     c->dupacks = 0;
     c->nrtx = 0;
     int fin_acked = fin_sent(c) && g->ack == c->snd_nxt;
@@ -986,7 +996,8 @@ int tcp_abort(struct net_stack *s, int id)
         return TCP_ERR_ARG;
     if (c->state != TCP_SYN_SENT && c->state != TCP_TIME_WAIT)
         conn_rst(s, c);
-    conn_free(s, c, TCP_EV_CLOSED);
+    /* TIME-WAIT already told the application CLOSED */
+    conn_free(s, c, c->state == TCP_TIME_WAIT ? -1 : TCP_EV_CLOSED);
     return 0;
 }
 

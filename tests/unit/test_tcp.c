@@ -586,6 +586,23 @@ static void zero_window_then_update(void **st)
     assert_int_equal(a.wnd, 1024);
 }
 
+static void fin_into_zero_window_taken(void **st)
+{
+    (void)st;
+    uint32_t iss;
+    th_app.window = 1024;
+    int id = th_open_passive(1000, &iss);
+    static uint8_t d[1024];
+    th_app.window = 0;
+    th_send(A | P, 1001, iss + 1, d, 512);
+    th_send(A | P, 1513, iss + 1, d, 512);
+    th_take();
+    th_send(F | A, 2025, iss + 1, NULL, 0); /* needs no buffer: taken */
+    struct th_seg a = th_expect(A, iss + 1, 2026, 0);
+    assert_int_equal(a.wnd, 0);
+    assert_int_equal(th_state(id), TCP_CLOSE_WAIT);
+}
+
 static void small_window_increase_not_announced(void **st)
 {
     (void)st;
@@ -1026,6 +1043,7 @@ int main(void)
         T(out_of_order_dup_ack),
         T(window_from_application),
         T(zero_window_then_update),
+        T(fin_into_zero_window_taken),
         T(small_window_increase_not_announced),
         T(send_and_ack),
         T(nagle_holds_small_segment),
