@@ -91,12 +91,14 @@ struct tcp_conn {
     uint16_t srtt;      /* smoothed RTT, ticks << 3 (RFC 6298) */
     uint16_t rttvar;    /* RTT variance, ticks << 2 */
     uint16_t rcv_wnd;   /* window we advertised, from rcv_nxt (RCV.WND) */
-    uint8_t state : 4;  /* enum tcp_state */
-    uint8_t nrtx : 4;   /* retransmissions of the current segment */
+    uint8_t state;      /* enum tcp_state */
     uint8_t flags;      /* TCP_F_* in tcp.c */
-    uint8_t ssthresh_mss; /* slow start threshold in MSS units (RFC 5681) */
-    uint8_t app : 4;    /* index into net_stack.apps */
+    uint8_t nrtx : 4;   /* retransmissions of the current segment */
     uint8_t dupacks : 4;/* duplicate ACKs seen (fast retransmit at 3) */
+    uint8_t app : 4;    /* index into net_stack.apps */
+    /* slow start threshold in MSS units (RFC 5681); 15 = none yet. Loss
+     * sets it to FlightSize/2, at most TCP_TXBUF/2 = 11 MSS. */
+    uint8_t ssthresh_mss : 4;
 };
 
 struct tcp_listener {

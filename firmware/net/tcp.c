@@ -250,7 +250,7 @@ static uint32_t on_loss(struct tcp_conn *c)
 {
     uint32_t half = (c->snd_nxt - c->snd_una) / 2;
     uint32_t th = half > 2u * c->mss ? half : 2u * c->mss;
-    c->ssthresh_mss = (uint8_t)min32(th / c->mss, 255);
+    c->ssthresh_mss = (uint8_t)min32(th / c->mss, 14) & 15;
     return th;
 }
 
@@ -429,7 +429,7 @@ static void conn_start(struct net_stack *s, struct tcp_conn *c, uint32_t rip, ui
     c->rport = rport;
     c->app = app;
     c->mss = MSS_DEFAULT;
-    c->ssthresh_mss = 255; /* "arbitrarily high" (RFC 5681 3.1) */
+    c->ssthresh_mss = 15; /* "arbitrarily high" (RFC 5681 3.1) */
     c->snd_una = new_iss(s, c);
     c->snd_nxt = c->snd_una + 1;
     c->timer = rto(c);
@@ -649,7 +649,7 @@ static int ack_input(struct net_stack *s, struct tcp_conn *c, uint32_t src, cons
     /* New data acknowledged. */
     int was_retransmitted = c->nrtx != 0;
     rtt_on_ack(c);
-    uint32_t ssthresh = (uint32_t)c->ssthresh_mss * c->mss;
+    uint32_t ssthresh = c->ssthresh_mss == 15 ? 0xFFFF : (uint32_t)c->ssthresh_mss * c->mss;
     if (c->dupacks >= 3) /* leaving fast recovery: deflate */
         set_cwnd(c, ssthresh);
     else if (c->cwnd < ssthresh) /* slow start */
