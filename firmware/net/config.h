@@ -33,6 +33,15 @@
 #ifndef TCP_MAX_CONNS
 #define TCP_MAX_CONNS 8
 #endif
+/* Half-open (SYN-RECEIVED) connections kept in the table; beyond that a
+ * SYN is answered with a SYN cookie and costs no state. */
+#ifndef TCP_MAX_HALF_OPEN
+#define TCP_MAX_HALF_OPEN ((TCP_MAX_CONNS + 1) / 2)
+#endif
+/* Challenge ACKs (RFC 5961 7) sent per second at most, all connections. */
+#ifndef TCP_CHALLENGE_PER_S
+#define TCP_CHALLENGE_PER_S 25
+#endif
 #ifndef TCP_MAX_LISTENERS
 #define TCP_MAX_LISTENERS 4
 #endif
@@ -95,6 +104,12 @@
 #endif
 #if TCP_MAX_CONNS < 1 || TCP_MAX_CONNS > 64
 #error "TCP_MAX_CONNS (connection table size) must be 1..64"
+#endif
+#if TCP_MAX_HALF_OPEN < 1 || TCP_MAX_HALF_OPEN > TCP_MAX_CONNS
+#error "TCP_MAX_HALF_OPEN must be 1..TCP_MAX_CONNS"
+#endif
+#if TCP_CHALLENGE_PER_S < 1 || TCP_CHALLENGE_PER_S > 65535
+#error "TCP_CHALLENGE_PER_S must be 1..65535"
 #endif
 #if TCP_MAX_LISTENERS < 1 || TCP_MAX_LISTENERS > 32
 #error "TCP_MAX_LISTENERS must be 1..32"

@@ -46,6 +46,10 @@
     X(tcp_rst_in)     /* resets accepted */                                   \
     X(tcp_rst_out)    /* resets sent */                                       \
     X(tcp_challenge)  /* challenge ACKs sent (RFC 5961) */                    \
+    X(tcp_challenge_limited) /* challenge ACKs not sent: rate limit */         \
+    X(tcp_cookies_out) /* SYN cookies sent: half-open budget spent */         \
+    X(tcp_cookies_in) /* connections completed from a valid SYN cookie */     \
+    X(tcp_cookies_bad) /* ACKs to a listener with no valid cookie */          \
     X(tcp_retrans)    /* segments retransmitted (timeout, fast, probe) */     \
     X(tcp_timeouts)   /* connections aborted after the retry limit */        \
     X(tcp_seg_in)     /* TCP segments accepted by the checks */              \
@@ -153,6 +157,8 @@ struct net_stack {
     uint32_t ack_deadline;     /* when delayed ACKs are due */
     uint8_t ack_pending;       /* some connection holds a delayed ACK */
     uint8_t tcp_in_input;      /* inside tcp_input: sends wait for its end */
+    uint16_t challenges;       /* challenge ACKs sent since challenge_start */
+    uint32_t challenge_start;  /* start of the current one-second window */
     struct tcp_conn conn[TCP_MAX_CONNS];
     struct tcp_listener lst[TCP_MAX_LISTENERS];
     const struct tcp_app *apps[TCP_MAX_APPS];

@@ -401,24 +401,28 @@ static uint32_t new_iss(struct net_stack *s, const struct tcp_conn *c)
 }
 
 /* A slot for a new connection: a free one, else the oldest TIME-WAIT
- * (RFC 6191 spirit: recycle before refusing), else, for a passive open,
- * the oldest half-open connection. Established ones are never taken. */
-static struct tcp_conn *conn_alloc(struct net_stack *s, int passive)
+ * (recycled before anything is refused). Live connections are never
+ * taken. With take == 0 only says whether there would be one. */
+static struct tcp_conn *conn_alloc(struct net_stack *s, int take)
 {
-    struct tcp_conn *tw = NULL, *half = NULL;
+    struct tcp_conn *tw = NULL;
     for (struct tcp_conn *c = s->conn; c < s->conn + TCP_MAX_CONNS; c++) {
         if (c->state == TCP_CLOSED)
             return c;
         if (c->state == TCP_TIME_WAIT && (!tw || c->timer < tw->timer))
             tw = c;
-        if (passive && c->state == TCP_SYN_RECEIVED && (c->flags & F_PASSIVE) &&
-            (!half || c->nrtx > half->nrtx || (c->nrtx == half->nrtx && c->timer < half->timer)))
-            half = c;
     }
-    struct tcp_conn *c = tw ? tw : half;
-    if (c)
-        conn_free(s, c, -1);
-    return c;
+    if (tw && take)
+        conn_free(s, tw, -1);
+    return tw;
+}
+
+static int half_open(const struct net_stack *s)
+{
+    int n = 0;
+    for (const struct tcp_conn *c = s->conn; c < s->conn + TCP_MAX_CONNS; c++)
+        n += c->state == TCP_SYN_RECEIVED && (c->flags & F_PASSIVE);
+    return n;
 }
 
 static void conn_start(struct net_stack *s, struct tcp_conn *c, uint32_t rip, uint16_t lport,
@@ -427,7 +431,7 @@ static void conn_start(struct net_stack *s, struct tcp_conn *c, uint32_t rip, ui
     c->rip = rip;
     c->lport = lport;
     c->rport = rport;
-    c->app = app;
+    c->app = app & 15;
     c->mss = MSS_DEFAULT;
     c->ssthresh_mss = 15; /* "arbitrarily high" (RFC 5681 3.1) */
     c->snd_una = new_iss(s, c);
@@ -442,6 +446,61 @@ static void set_mss(struct tcp_conn *c, uint16_t peer_mss)
     c->mss = (uint16_t)min32(m, TCP_MSS);
     uint32_t iw = 2u * c->mss > 4380 ? 2u * c->mss : 4380;
     c->cwnd = (uint16_t)min32(4u * c->mss, iw);
+}
+
+/* --- SYN cookies: a SYN-RECEIVED kept in the ISN of our SYN,ACK ---
+ * cookie = (F(key, tuple, period) + IRS) with its low 2 bits replaced by
+ * the index of the peer's MSS in cookie_mss[]. A period is 65.5 s; an ACK
+ * is accepted for the current and the previous one. 30 bits are keyed. */
+static const uint16_t cookie_mss[4] = {536, 1220, 1440, 1460};
+
+static uint32_t cookie_of(struct net_stack *s, uint32_t rip, const struct seg *g, uint32_t irs,
+                          uint32_t period)
+{
+    s->isn_key_frozen = 1;
+    return (net_siphash_tuple(s->isn_key, s->cfg.ip ^ (period << 8), g->dport, rip, g->sport) + irs) &
+           ~3u;
+}
+
+static void send_cookie(struct net_stack *s, uint32_t rip, const struct seg *g)
+{
+    uint32_t i = 3;
+    while (i && cookie_mss[i] > (g->mss ? g->mss : MSS_DEFAULT))
+        i--;
+    NET_COUNT(s, tcp_cookies_out);
+    send_segment(s, rip, g->dport, g->sport, cookie_of(s, rip, g, g->seq, s->now >> 16) | i,
+                 g->seq + 1, SYN | ACK, (uint16_t)min32(TCP_WND, TCP_TXBUF), NULL, 0, -1);
+}
+
+/* An ACK to a listener: the third segment of a cookie handshake? Returns
+ * the new ESTABLISHED connection, or NULL (then the ACK gets a RST). */
+static struct tcp_conn *cookie_accept(struct net_stack *s, uint32_t rip, const struct seg *g,
+                                      const struct tcp_listener *l)
+{
+    uint32_t isn = g->ack - 1, irs = g->seq - 1, period = s->now >> 16;
+    if (cookie_of(s, rip, g, irs, period) != (isn & ~3u) &&
+        cookie_of(s, rip, g, irs, period - 1) != (isn & ~3u)) {
+        NET_COUNT(s, tcp_cookies_bad);
+        return NULL;
+    }
+    struct tcp_conn *c = conn_alloc(s, 1);
+    if (!c) {
+        NET_COUNT(s, tcp_no_conn);
+        return NULL;
+    }
+    NET_COUNT(s, tcp_cookies_in);
+    conn_start(s, c, rip, g->dport, g->sport, l->app);
+    c->flags = F_PASSIVE;
+    c->snd_una = c->snd_nxt = g->ack;
+    c->rcv_nxt = g->seq;
+    c->rcv_wnd = (uint16_t)min32(TCP_WND, TCP_TXBUF);
+    c->snd_wnd = g->wnd;
+    c->timer = 0;
+    set_mss(c, cookie_mss[isn & 3]);
+    set_state(s, c, TCP_SYN_RECEIVED); /* where the cookie kept it */
+    set_state(s, c, TCP_ESTABLISHED);
+    app_event(s, c, TCP_EV_CONNECTED);
+    return c->state == TCP_ESTABLISHED ? c : NULL;
 }
 
 static int app_slot(struct net_stack *s, const struct tcp_app *app)
@@ -513,22 +572,30 @@ static int parse(struct net_stack *s, uint32_t src, uint32_t dst, const uint8_t 
     return 1;
 }
 
-static void listen_input(struct net_stack *s, uint32_t src, const struct seg *g,
-                         const struct tcp_listener *l)
+/* LISTEN (3.10.7.2). Returns a connection only when an ACK completed a
+ * SYN-cookie handshake: the caller then processes the rest of it. */
+static struct tcp_conn *listen_input(struct net_stack *s, uint32_t src, const struct seg *g,
+                                     const struct tcp_listener *l)
 {
-    if (g->flags & RST) /* 3.10.7.2: an incoming RST is ignored */
-        return;
-    if (g->flags & ACK) { /* any ACK is bad here: <SEQ=SEG.ACK><CTL=RST> */
-        reply_rst(s, src, g);
-        return;
+    if (g->flags & RST) /* an incoming RST is ignored */
+        return NULL;
+    if (g->flags & ACK) { /* bad here, unless it carries our cookie */
+        struct tcp_conn *c = (g->flags & SYN) ? NULL : cookie_accept(s, src, g, l);
+        if (!c)
+            reply_rst(s, src, g); /* <SEQ=SEG.ACK><CTL=RST> */
+        return c;
     }
     if (!(g->flags & SYN))
-        return;
-    struct tcp_conn *c = conn_alloc(s, 1);
-    if (!c) {
+        return NULL;
+    if (!conn_alloc(s, 0)) { /* full of live connections: the peer retries */
         NET_COUNT(s, tcp_no_conn);
-        return;
+        return NULL;
     }
+    if (half_open(s) >= TCP_MAX_HALF_OPEN) { /* a SYN flood cannot fill the table */
+        send_cookie(s, src, g);
+        return NULL;
+    }
+    struct tcp_conn *c = conn_alloc(s, 1);
     conn_start(s, c, src, g->dport, g->sport, l->app);
     c->flags = F_PASSIVE;
     c->rcv_nxt = g->seq + 1; /* IRS = SEG.SEQ; data in the SYN is not taken */
@@ -536,6 +603,7 @@ static void listen_input(struct net_stack *s, uint32_t src, const struct seg *g,
     set_mss(c, g->mss);
     set_state(s, c, TCP_SYN_RECEIVED);
     send_conn(s, c, c->snd_una, SYN, 0);
+    return NULL;
 }
 
 static void syn_sent_input(struct net_stack *s, struct tcp_conn *c, uint32_t src,
@@ -594,6 +662,15 @@ static int seq_acceptable(const struct tcp_conn *c, const struct seg *g, uint32_
  * our own variables, never from the offending segment. */
 static void challenge_ack(struct net_stack *s, struct tcp_conn *c)
 {
+    if (s->now - s->challenge_start >= 1000) { /* RFC 5961 7: rate limit */
+        s->challenge_start = s->now;
+        s->challenges = 0;
+    }
+    if (s->challenges >= TCP_CHALLENGE_PER_S) {
+        NET_COUNT(s, tcp_challenge_limited);
+        return;
+    }
+    s->challenges++;
     NET_COUNT(s, tcp_challenge);
     c->flags |= F_ACK_NOW;
 }
@@ -845,13 +922,16 @@ void tcp_input(struct net_stack *s, uint32_t src, uint32_t dst, const uint8_t *s
         c = NULL;
     }
     if (!c) {
-        for (struct tcp_listener *l = s->lst; l < s->lst + TCP_MAX_LISTENERS; l++)
-            if (l->port && l->port == g.dport) {
-                listen_input(s, src, &g, l);
-                return;
-            }
-        reply_rst(s, src, &g); /* CLOSED: no connection, no listener */
-        return;
+        struct tcp_listener *l = s->lst;
+        while (l < s->lst + TCP_MAX_LISTENERS && (!l->port || l->port != g.dport))
+            l++;
+        if (l == s->lst + TCP_MAX_LISTENERS) {
+            reply_rst(s, src, &g); /* CLOSED: no connection, no listener */
+            return;
+        }
+        c = listen_input(s, src, &g, l);
+        if (!c)
+            return;
     }
     s->tcp_in_input = 1;
     if (c->state == TCP_SYN_SENT)
@@ -908,7 +988,7 @@ int tcp_connect(struct net_stack *s, uint32_t ip, uint16_t port, const struct tc
     if (a < 0)
         return TCP_ERR_FULL;
     tcp_timers(s);
-    struct tcp_conn *c = conn_alloc(s, 0);
+    struct tcp_conn *c = conn_alloc(s, 1);
     if (!c)
         return TCP_ERR_FULL;
     /* Ephemeral port (RFC 6056 spirit): keyed hash, then the next free one. */

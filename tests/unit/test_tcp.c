@@ -913,19 +913,102 @@ static void table_full_refuses_then_recycles_time_wait(void **st)
     assert_int_equal(th_stack.conn[3].rport, 42000); /* TIME-WAIT slot reused */
 }
 
-static void half_open_replaced_by_new_syn(void **st)
+/* SYN flood (issue: half-open connections never push out live ones, and a
+ * flood cannot keep a new client out): past TCP_MAX_HALF_OPEN, SYNs get a
+ * SYN cookie and cost no state; the ACK completes the connection. */
+static int live_count(void)
+{
+    int n = 0;
+    for (int i = 0; i < TCP_MAX_CONNS; i++)
+        n += th_state(i) != TCP_CLOSED;
+    return n;
+}
+
+static void syn_flood_answered_with_cookies(void **st)
 {
     (void)st;
-    for (int i = 0; i < TCP_MAX_CONNS; i++) {
+    for (int i = 0; i < TCP_MAX_HALF_OPEN; i++) {
         struct th_seg g = {.sport = (uint16_t)(41000 + i), .seq = 100, .flags = S, .wnd = 1000};
         th_send_full(&g, NULL, 0);
         th_take();
-        th_advance(10);
     }
-    struct th_seg g = {.sport = 42000, .seq = 100, .flags = S, .wnd = 1000};
+    assert_int_equal(live_count(), TCP_MAX_HALF_OPEN);
+    /* The flood goes on: answered, but nothing kept. */
+    for (int i = 0; i < 50; i++) {
+        struct th_seg g = {.sport = (uint16_t)(43000 + i), .seq = 7, .flags = S, .wnd = 1000};
+        th_send_full(&g, NULL, 0);
+        struct th_seg sa = th_take();
+        assert_int_equal(sa.flags, S | A);
+        assert_int_equal(sa.ack, 8);
+    }
+    assert_int_equal(live_count(), TCP_MAX_HALF_OPEN);
+    assert_int_equal(th_stack.stats.tcp_cookies_out, 50);
+    /* A real client completes its handshake through the cookie. */
+    struct th_seg g = {.sport = 42000, .seq = 5000, .flags = S, .wnd = 2000};
+    uint8_t mss[4] = {2, 4, 0x04, 0xC4}; /* 1220 */
+    th_send_full(&g, mss, 4);
+    struct th_seg sa = th_take();
+    assert_int_equal(sa.flags, S | A);
+    assert_int_equal(sa.mss, TCP_MSS);
+    struct th_seg ack = {.sport = 42000, .seq = 5001, .ack = sa.seq + 1, .flags = A | P,
+                         .wnd = 2000, .len = 3};
+    memcpy(ack.data, "hey", 3);
+    th_send_full(&ack, NULL, 0);
+    int id = -1;
+    for (int i = 0; i < TCP_MAX_CONNS; i++)
+        if (th_stack.conn[i].rport == 42000 && th_state(i) == TCP_ESTABLISHED)
+            id = i;
+    assert_true(id >= 0);
+    assert_int_equal(th_stack.conn[id].mss, 1220); /* kept in the cookie */
+    assert_int_equal(th_stack.conn[id].snd_una, sa.seq + 1);
+    assert_int_equal(th_stack.conn[id].rcv_nxt, 5004); /* its data taken too */
+    assert_int_equal(th_app.rx_len, 3);
+    assert_true(th_has_event(TCP_EV_CONNECTED));
+    assert_int_equal(th_stack.stats.tcp_cookies_in, 1);
+}
+
+static void bad_or_stale_cookie_gets_rst(void **st)
+{
+    (void)st;
+    for (int i = 0; i < TCP_MAX_HALF_OPEN; i++) {
+        struct th_seg g = {.sport = (uint16_t)(41000 + i), .seq = 100, .flags = S, .wnd = 1000};
+        th_send_full(&g, NULL, 0);
+        th_take();
+    }
+    struct th_seg g = {.sport = 42000, .seq = 5000, .flags = S, .wnd = 2000};
     th_send_full(&g, NULL, 0);
-    assert_int_equal(th_take().flags, S | A);
-    assert_int_equal(th_stack.conn[0].rport, 42000); /* the oldest went */
+    struct th_seg sa = th_take();
+    struct th_seg ack = {.sport = 42000, .seq = 5001, .ack = sa.seq + 5, .flags = A, .wnd = 2000};
+    th_send_full(&ack, NULL, 0); /* forged: wrong cookie */
+    th_expect(R, sa.seq + 5, 0, 0);
+    ack.ack = sa.seq + 1;
+    ack.seq = 6001; /* right cookie, other IRS */
+    th_send_full(&ack, NULL, 0);
+    th_expect(R, sa.seq + 1, 0, 0);
+    assert_int_equal(th_stack.stats.tcp_cookies_bad, 2);
+    th_advance(3u << 16); /* two cookie periods later: expired */
+    while (th_pending())
+        th_take(); /* the half-open ones gave up meanwhile */
+    ack.seq = 5001;
+    th_send_full(&ack, NULL, 0);
+    th_expect(R, sa.seq + 1, 0, 0);
+    assert_int_equal(live_count(), 0);
+}
+
+static void challenge_acks_rate_limited(void **st)
+{
+    (void)st;
+    uint32_t iss;
+    th_open_passive(1000, &iss);
+    for (int i = 0; i < TCP_CHALLENGE_PER_S + 5; i++)
+        th_send(R, 1500, 0, NULL, 0);
+    assert_int_equal(th_pending(), TCP_CHALLENGE_PER_S);
+    assert_int_equal(th_stack.stats.tcp_challenge_limited, 5);
+    while (th_pending())
+        th_take();
+    th_advance(1000);
+    th_send(R, 1500, 0, NULL, 0); /* a new second */
+    th_expect(A, iss + 1, 1001, 0);
 }
 
 static void new_syn_reopens_time_wait(void **st)
@@ -1064,7 +1147,9 @@ int main(void)
         T(unknown_option_skipped),
         T(invalid_flag_mixes_dropped),
         T(table_full_refuses_then_recycles_time_wait),
-        T(half_open_replaced_by_new_syn),
+        T(syn_flood_answered_with_cookies),
+        T(bad_or_stale_cookie_gets_rst),
+        T(challenge_acks_rate_limited),
         T(new_syn_reopens_time_wait),
         T(isn_depends_on_tuple_and_time),
         T(api_errors),
