@@ -75,14 +75,15 @@ static inline void wr(const struct lan9118 *e, uint32_t off, uint32_t v)
     *(volatile uint32_t *)(e->base + off) = v;
 }
 
-/* Wait until (reg & mask) == 0; 0 on success, -1 on timeout. */
-static int wait_clear(const struct lan9118 *e, uint32_t off, uint32_t mask)
+/* Wait until (reg & mask) == want; 0 on success, -1 on timeout. */
+static int wait_for(const struct lan9118 *e, uint32_t off, uint32_t mask, uint32_t want)
 {
     for (uint32_t n = SPIN; n; n--)
-        if (!(rd(e, off) & mask))
+        if ((rd(e, off) & mask) == want)
             return 0;
     return -1;
 }
+#define wait_clear(e, off, mask) wait_for(e, off, mask, 0)
 
 static uint32_t mac_read(const struct lan9118 *e, uint32_t reg)
 {
@@ -128,15 +129,11 @@ int lan9118_init(struct lan9118 *e, uintptr_t base, const uint8_t fallback_mac[6
     if (rd(e, BYTE_TEST) != BYTE_TEST_MAGIC)
         return LAN9118_ERR_ABSENT;
     e->id_rev = rd(e, ID_REV);
-    for (uint32_t n = SPIN; !(rd(e, PMT_CTRL) & PMT_READY); n--)
-        if (!n)
-            return LAN9118_ERR_TIMEOUT;
-    wr(e, HW_CFG, HW_CFG_SRST);
-    if (wait_clear(e, HW_CFG, HW_CFG_SRST))
+    if (wait_for(e, PMT_CTRL, PMT_READY, PMT_READY))
         return LAN9118_ERR_TIMEOUT;
-    for (uint32_t n = SPIN; !(rd(e, PMT_CTRL) & PMT_READY); n--)
-        if (!n)
-            return LAN9118_ERR_TIMEOUT;
+    wr(e, HW_CFG, HW_CFG_SRST);
+    if (wait_clear(e, HW_CFG, HW_CFG_SRST) || wait_for(e, PMT_CTRL, PMT_READY, PMT_READY))
+        return LAN9118_ERR_TIMEOUT;
     wr(e, HW_CFG, HW_CFG_INIT);
     wr(e, GPIO_CFG, GPIO_CFG_LEDS);
 

@@ -43,19 +43,6 @@ void BOARD_ETH_HANDLER(void) { lan9118_isr(&eth); }
 #error "TCP_TICK_MS must be 2..CLOCK_TICK_MAX_MS (the SysTick period)"
 #endif
 
-/* Does net_poll have anything to time? Only a connection's countdown
- * (retransmit, persist, TIME-WAIT: tcp_conn.timer, 0 = off) or a delayed
- * ACK (ack_pending), per net.h; ARP ageing does not mind a late poll. */
-static int stack_timing(const struct net_stack *s)
-{
-    if (s->ack_pending)
-        return 1;
-    for (int i = 0; i < TCP_MAX_CONNS; i++)
-        if (s->conn[i].timer)
-            return 1;
-    return 0;
-}
-
 static void eth_tx(void *ctx, const uint8_t *frame, size_t len)
 {
     lan9118_send(ctx, frame, len);
@@ -172,7 +159,7 @@ int main(void)
         }
 
         /* Sleep unless something came in while we worked (see clock.h). */
-        clock_set_tick(stack_timing(&stack) ? TCP_TICK_MS : CLOCK_TICK_MAX_MS);
+        clock_set_tick(net_timers_running(&stack) ? TCP_TICK_MS : CLOCK_TICK_MAX_MS);
         irq_disable();
         if (!eth.rx_pending && !uart_rx_ready(&uart0) && clock_ms() == now)
             board_idle();

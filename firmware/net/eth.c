@@ -40,6 +40,16 @@ void net_input(struct net_stack *s, const uint8_t *frame, size_t len, uint32_t n
         NET_COUNT(s, eth_type); /* also 802.1Q tags and 802.3 length fields */
 }
 
+int net_timers_running(const struct net_stack *s)
+{
+    if (s->ack_pending)
+        return 1;
+    for (int i = 0; i < TCP_MAX_CONNS; i++)
+        if (s->conn[i].timer)
+            return 1;
+    return 0;
+}
+
 void net_poll(struct net_stack *s, uint32_t now_ms)
 {
     s->now = now_ms;

@@ -176,7 +176,10 @@ void net_add_entropy(struct net_stack *s, const void *data, size_t len);
  * the tx callback from inside. The frame buffer is not kept. */
 void net_input(struct net_stack *s, const uint8_t *frame, size_t len, uint32_t now_ms);
 /* Run timers (ARP ageing, TCP retransmission, delayed ACK, TIME-WAIT).
- * Call at least every TCP_TICK_MS; calling more often is harmless. */
+ * Call at least every TCP_TICK_MS while net_timers_running() says so;
+ * otherwise nothing is due (ARP ageing does not mind a late poll), so an
+ * idle board may sleep long. Calling more often is harmless. */
 void net_poll(struct net_stack *s, uint32_t now_ms);
+int net_timers_running(const struct net_stack *s);
 
 #endif
