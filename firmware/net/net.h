@@ -163,8 +163,10 @@ struct net_stack {
     struct tcp_listener lst[TCP_MAX_LISTENERS];
     const struct tcp_app *apps[TCP_MAX_APPS];
     void *app_ctx[TCP_MAX_CONNS]; /* per-connection user pointer */
+    /* Big buffers last, frame first: fields below 4 KB offsets are reached
+     * with one Thumb-2 load or store. */
+    uint8_t frame[NET_FRAME_MAX] __attribute__((aligned(4))); /* outgoing frame */
     uint8_t txbuf[TCP_MAX_CONNS][TCP_TXBUF];
-    uint8_t frame[NET_FRAME_MAX]; /* the outgoing frame being built */
 };
 
 /* Set up an instance: zeroes it, copies cfg, sets the tx callback. */
