@@ -129,8 +129,67 @@ unit-build: $(UNIT_TESTS)
 test-unit: unit-build
 	@fail=0; for t in $(UNIT_TESTS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
 
+# e2e runs BOARD's image on BOARD's QEMU machine (FW_ELF/FW_MACHINE override).
+E2E_ENV = FW_ELF=$(or $(FW_ELF),$(FW_OUT)/firmware.elf) FW_MACHINE=$(or $(FW_MACHINE),$(QEMU_MACHINE))
 test-e2e: firmware
-	@tests/e2e/run_all.sh
+	@$(E2E_ENV) tests/e2e/run_all.sh
+
+# --- Differential tests against lwIP (tests/diff, issue 5) ---
+# Our net/*.c built again without sanitizers (liblwip is not instrumented)
+# at -O2 (as Debian builds lwIP), then every defined global symbol renamed
+# ours_* so that lwIP's internal calls to its own tcp_input, tcp_listen, ...
+# cannot land in ours. The list comes from nm; ours_syms.h (#define name
+# ours_name) is generated from the same list for the driver to include.
+DIFF_DIR := $(BUILD)/diff
+DIFF_OURS_CFLAGS := -std=c11 -g -O2 -Wall -Wextra -Werror -Wshadow -fno-common \
+                    -Ifirmware/net $(SETTINGS)
+DIFF_CFLAGS := -std=c11 -g -O2 -Wall -Wextra -Werror -Wshadow -Itests/diff
+DIFF_LWIP_CFLAGS := -std=gnu11 -g -O2 -Wall -Wextra -Werror -Itests/diff \
+                    $(shell pkg-config --cflags lwip 2>/dev/null)
+DIFF_OURS_OBJS := $(patsubst %.c,$(DIFF_DIR)/obj/%.o,$(NET_SRCS))
+DIFF_OBJS := $(DIFF_DIR)/diff_main.o $(DIFF_DIR)/scenarios.o $(DIFF_DIR)/ours_drv.o \
+             $(DIFF_DIR)/lwip_drv.o
+
+$(DIFF_DIR)/settings: FORCE
+	@mkdir -p $(@D); echo '$(DIFF_OURS_CFLAGS)' | cmp -s - $@ || echo '$(DIFF_OURS_CFLAGS)' > $@
+$(DIFF_DIR)/obj/%.o: %.c $(DIFF_DIR)/settings
+	@mkdir -p $(@D)
+	$(HOST_CC) $(DIFF_OURS_CFLAGS) -MMD -MP -c $< -o $@
+$(DIFF_DIR)/ours.syms: $(DIFF_OURS_OBJS)
+	nm -g --defined-only $^ | awk 'NF == 3 { print $$3, "ours_" $$3 }' | sort -u > $@
+$(DIFF_DIR)/ours_syms.h: $(DIFF_DIR)/ours.syms
+	{ echo '/* Generated from $< by make: our global symbols, renamed. */'; \
+	  awk '{ print "#define " $$1 " " $$2 }' $<; } > $@
+$(DIFF_DIR)/libours.a: $(DIFF_OURS_OBJS) $(DIFF_DIR)/ours.syms
+	@rm -rf $@ $(DIFF_DIR)/renamed; mkdir -p $(DIFF_DIR)/renamed
+	@for o in $(DIFF_OURS_OBJS); do \
+	  objcopy --redefine-syms=$(DIFF_DIR)/ours.syms $$o $(DIFF_DIR)/renamed/$$(basename $$o) || exit 1; \
+	done
+	ar rcs $@ $(DIFF_DIR)/renamed/*.o
+	@left=$$(nm -g --defined-only $@ | awk 'NF == 3 && $$3 !~ /^ours_/ { print $$3 }'); \
+	if [ -n "$$left" ]; then echo "libours.a: not renamed: $$left" >&2; rm -f $@; exit 1; fi
+$(DIFF_DIR)/ours_drv.o: tests/diff/ours_drv.c $(DIFF_DIR)/ours_syms.h $(DIFF_DIR)/settings
+	$(HOST_CC) $(DIFF_OURS_CFLAGS) -Itests/diff -I$(DIFF_DIR) -MMD -MP -c $< -o $@
+	@bad=$$(nm -u $@ | awk 'NR == FNR { ours[$$1] = 1; next } ($$2 in ours) { print $$2 }' \
+	  $(DIFF_DIR)/ours.syms -); \
+	if [ -n "$$bad" ]; then echo "ours_drv.o calls unrenamed: $$bad" >&2; rm -f $@; exit 1; fi
+$(DIFF_DIR)/lwip_drv.o: tests/diff/lwip_drv.c
+	@mkdir -p $(@D)
+	$(HOST_CC) $(DIFF_LWIP_CFLAGS) -MMD -MP -c $< -o $@
+$(DIFF_DIR)/%.o: tests/diff/%.c
+	@mkdir -p $(@D)
+	$(HOST_CC) $(DIFF_CFLAGS) -MMD -MP -c $< -o $@
+$(DIFF_DIR)/diff_harness: $(DIFF_OBJS) $(DIFF_DIR)/libours.a
+	$(HOST_CC) -o $@ $(DIFF_OBJS) $(DIFF_DIR)/libours.a $(shell pkg-config --libs lwip 2>/dev/null)
+	@bad=$$(nm --defined-only $@ | awk 'NR == FNR { ours[$$1] = 1; next } ($$3 in ours) { print $$3 }' \
+	  $(DIFF_DIR)/ours.syms -); \
+	if [ -n "$$bad" ]; then echo "diff_harness defines unrenamed: $$bad" >&2; rm -f $@; exit 1; fi
+
+.PHONY: test-diff
+test-diff: $(DIFF_DIR)/diff_harness
+	@$(DIFF_DIR)/diff_harness --diffs docs/lwip-differences.md
+
+-include $(DIFF_OURS_OBJS:.o=.d) $(DIFF_OBJS:.o=.d)
 
 # The one test command: packages first, then every suite.
 test:
@@ -138,11 +197,42 @@ test:
 	@$(MAKE) --no-print-directory firmware
 	@$(MAKE) --no-print-directory test-unit
 	@$(MAKE) --no-print-directory test-e2e
+	@$(MAKE) --no-print-directory test-boards
 
 run:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory firmware
 	@tools/run.sh $(FW_OUT)/firmware.elf $(QEMU_MACHINE)
+
+# --- The other boards: ping and echo on each (build/<board>/firmware.elf) ---
+TEST_BOARDS := mps2-an386 mps2-an500
+BOARD_E2E := test_ping.py test_echo_board.py
+.PHONY: test-board test-boards
+test-board: firmware
+	@fail=0; for t in $(BOARD_E2E); do \
+	  E2E_ONLY=$$t $(E2E_ENV) tests/e2e/run_all.sh || fail=1; done; exit $$fail
+test-boards:
+	@res=; for b in $(TEST_BOARDS); do echo "=== board $$b"; \
+	  if $(MAKE) --no-print-directory BOARD=$$b FW_ELF= FW_MACHINE= test-board; \
+	  then res="$$res $$b:pass"; else res="$$res $$b:FAIL"; fi; done; \
+	echo "=== test-boards:$$res"; [[ $$res != *FAIL* ]]
+
+# --- A real MPS2/MPS2+ board (docs/flashing.md) ---
+# dist: the microSD card's files in build/mps2-sd/; flash: onto the board's
+# USB volume, MPS2_MOUNT=<its mount point>. MPS2_HBI: the card's MB/ folder.
+MPS2_SD := $(BUILD)/mps2-sd
+MPS2_HBI ?= HBI0263C
+.PHONY: dist flash debug
+dist: firmware
+	@FW_VERSION='$(VERSION)' CROSS=$(CROSS) tools/dist.sh $(FW_OUT)/firmware.elf $(BOARD) $(MPS2_SD) $(MPS2_HBI)
+flash: dist
+	@tools/flash.sh $(MPS2_SD) '$(MPS2_MOUNT)' $(patsubst mps2-an%,AN%,$(BOARD))
+
+# QEMU halted at reset + gdb-multiarch with tools/gdb/fw.gdb (tools/debug.sh).
+debug:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory firmware
+	@tools/debug.sh $(FW_OUT)/firmware.elf $(QEMU_MACHINE)
 
 clean:
 	rm -rf $(BUILD)

@@ -11,7 +11,7 @@ PACKAGES=(
     gcc make gcc-arm-none-eabi qemu-system-arm
     liblwip-dev libcmocka-dev pkg-config clang
     tcpdump tshark netcat-openbsd socat python3-scapy
-    iproute2 nftables valgrind iputils-ping
+    iproute2 nftables valgrind iputils-ping gdb-multiarch
 )
 
 missing=()
