@@ -76,8 +76,14 @@
 #ifndef TCP_MAX_RETRIES /* retransmissions of one segment before abort */
 #define TCP_MAX_RETRIES 8
 #endif
-#ifndef TCP_SYN_RETRIES /* SYN and SYN-ACK retransmissions */
-#define TCP_SYN_RETRIES 5
+/* SYN retransmissions: RFC 9293 3.8.3 (MUST-23) wants at least 3 minutes;
+ * with a 1 s initial RTO doubling up to TCP_RTO_MAX_MS, 7 give 183 s. */
+#ifndef TCP_SYN_RETRIES
+#define TCP_SYN_RETRIES 7
+#endif
+/* SYN,ACK retransmissions of a half-open connection (as Linux: 63 s). */
+#ifndef TCP_SYNACK_RETRIES
+#define TCP_SYNACK_RETRIES 5
 #endif
 #ifndef TCP_ACK_DELAY_MS /* RFC 1122 4.2.3.2: under 500 ms; we use 200 */
 #define TCP_ACK_DELAY_MS 200u
@@ -132,8 +138,9 @@
 #if TCP_RTO_MAX_MS / TCP_TICK_MS > 65535 || TCP_RTO_MIN_MS < TCP_TICK_MS
 #error "TCP_RTO_MIN_MS/TCP_RTO_MAX_MS out of range for TCP_TICK_MS"
 #endif
-#if TCP_MAX_RETRIES < 1 || TCP_MAX_RETRIES > 15 || TCP_SYN_RETRIES < 1 || TCP_SYN_RETRIES > 15
-#error "TCP_MAX_RETRIES and TCP_SYN_RETRIES must be 1..15"
+#if TCP_MAX_RETRIES < 1 || TCP_MAX_RETRIES > 15 || TCP_SYN_RETRIES < 1 || TCP_SYN_RETRIES > 15 || \
+    TCP_SYNACK_RETRIES < 1 || TCP_SYNACK_RETRIES > 15
+#error "TCP_MAX_RETRIES, TCP_SYN_RETRIES and TCP_SYNACK_RETRIES must be 1..15"
 #endif
 
 #endif

@@ -1,54 +1,63 @@
 /* RFC 6528 initial sequence numbers: ISN = M + F(localip, localport,
- * remoteip, remoteport, secretkey) with F = SipHash-2-4 (Aumasson and
- * Bernstein, 2012), 64-bit output truncated to its low 32 bits; TCP adds
- * the clock M.
+ * remoteip, remoteport, secretkey) with F = HalfSipHash-2-4 (Aumasson's
+ * 32-bit SipHash variant: 64-bit key, 32-bit output); TCP adds the clock M.
+ * SipHash-2-4 proper works on 64-bit words, which a Cortex-M3 emulates in
+ * pairs of registers at several times the code size and time.
  *
- * Key: isn_key[0] | isn_key[1] << 32 is SipHash's k0 and isn_key[2..3] its
- * k1, so the reference vectors' key bytes 00..0f are {0x03020100,
- * 0x07060504, 0x0b0a0908, 0x0f0e0d0c}. Message: the 12 bytes lip, lport,
- * rip, rport in network byte order (a fixed length, so the two message
- * words are built directly instead of with a byte loop). */
+ * Key: the stack keeps 128 bits (isn_key[0..3], all of them fed by
+ * net_add_entropy); HalfSipHash's 64-bit key is their fold, k0 = isn_key[0]
+ * ^ isn_key[2], k1 = isn_key[1] ^ isn_key[3]. With isn_key[2..3] zero,
+ * isn_key[0..1] are k0, k1 as the reference code reads them from key bytes
+ * (little-endian): key bytes 00..07 are {0x03020100, 0x07060504}.
+ * Message: the 12 bytes lip, lport, rip, rport in network byte order (a
+ * fixed length, so the three message words are built directly). */
 #include <string.h>
 
 #include "net_priv.h"
 
-#define ROTL(x, b) ((uint64_t)((x) << (b)) | ((x) >> (64 - (b))))
+#define ROTL(x, b) (uint32_t)((x) << (b) | (x) >> (32 - (b)))
 
 /* Absorb message word m with `rounds` SipRounds (m = 0: finalisation). */
-static void sip_rounds(uint64_t v[4], uint64_t m, int rounds)
+static void sip_rounds(uint32_t v[4], uint32_t m, int rounds)
 {
     v[3] ^= m;
     while (rounds-- > 0) {
-        v[0] += v[1]; v[1] = ROTL(v[1], 13); v[1] ^= v[0]; v[0] = ROTL(v[0], 32);
-        v[2] += v[3]; v[3] = ROTL(v[3], 16); v[3] ^= v[2];
-        v[0] += v[3]; v[3] = ROTL(v[3], 21); v[3] ^= v[0];
-        v[2] += v[1]; v[1] = ROTL(v[1], 17); v[1] ^= v[2]; v[2] = ROTL(v[2], 32);
+        v[0] += v[1]; v[1] = ROTL(v[1], 5); v[1] ^= v[0]; v[0] = ROTL(v[0], 16);
+        v[2] += v[3]; v[3] = ROTL(v[3], 8); v[3] ^= v[2];
+        v[0] += v[3]; v[3] = ROTL(v[3], 7); v[3] ^= v[0];
+        v[2] += v[1]; v[1] = ROTL(v[1], 13); v[1] ^= v[2]; v[2] = ROTL(v[2], 16);
     }
     v[0] ^= m;
+}
+
+/* HalfSipHash-2-4 of 12 bytes, given as three little-endian words. */
+static uint32_t halfsiphash12(const uint32_t key[4], const uint32_t m[3])
+{
+    uint32_t k0 = key[0] ^ key[2], k1 = key[1] ^ key[3];
+    uint32_t v[4] = { k0, k1, k0 ^ 0x6c796765u, k1 ^ 0x74656462u };
+
+    for (int i = 0; i < 3; i++)
+        sip_rounds(v, m[i], 2);
+    sip_rounds(v, 12u << 24, 2); /* the last block: no bytes left, the length */
+    v[2] ^= 0xff;
+    sip_rounds(v, 0, 4);
+    return v[1] ^ v[3];
 }
 
 uint32_t net_siphash_tuple(const uint32_t key[4], uint32_t lip, uint16_t lport, uint32_t rip,
                            uint16_t rport)
 {
-    uint64_t k0 = key[0] | (uint64_t)key[1] << 32, k1 = key[2] | (uint64_t)key[3] << 32;
-    uint64_t v[4] = { k0 ^ 0x736f6d6570736575u, k1 ^ 0x646f72616e646f6du,
-                      k0 ^ 0x6c7967656e657261u, k1 ^ 0x7465646279746573u };
-
-    /* Message bytes 0..7 and 8..11 as little-endian words; the last word
-     * carries the length (12) in its top byte. */
-    sip_rounds(v, __builtin_bswap32(lip) |
-                  (uint64_t)__builtin_bswap32((uint32_t)lport << 16 | rip >> 16) << 32, 2);
-    sip_rounds(v, __builtin_bswap32(rip << 16 | rport) | (uint64_t)12 << 56, 2);
-    v[2] ^= 0xff;
-    sip_rounds(v, 0, 4);
-    return (uint32_t)(v[0] ^ v[1] ^ v[2] ^ v[3]);
+    const uint32_t m[3] = { __builtin_bswap32(lip),
+                            __builtin_bswap32((uint32_t)lport << 16 | rip >> 16),
+                            __builtin_bswap32(rip << 16 | rport) };
+    return halfsiphash12(key, m);
 }
 
 /* Each 12-byte piece of data (the last one zero-padded) is hashed under the
  * current key; the key words then shift down by one and the new top word is
  * that hash xor the word shifted out. The key's 128 bits thus depend on all
- * the data given (and on earlier calls) at one SipHash per 12 bytes: hash a
- * few hundred bytes of boot RAM or timer jitter, not all of RAM. */
+ * the data given (and on earlier calls) at one HalfSipHash per 12 bytes:
+ * hash a few hundred bytes of boot RAM or timer jitter, not all of RAM. */
 void net_add_entropy(struct net_stack *s, const void *data, size_t len)
 {
     const uint8_t *p = data;
@@ -61,7 +70,7 @@ void net_add_entropy(struct net_stack *s, const void *data, size_t len)
         memcpy(w, p, n);
         p += n;
         len -= n;
-        h = net_siphash_tuple(k, w[0], (uint16_t)w[2], w[1], (uint16_t)(w[2] >> 16)) ^ k[0];
+        h = halfsiphash12(k, w) ^ k[0];
         k[0] = k[1];
         k[1] = k[2];
         k[2] = k[3];

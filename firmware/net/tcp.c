@@ -325,7 +325,7 @@ static void conn_timeout(struct net_stack *s, struct tcp_conn *c)
         return;
     case TCP_SYN_SENT:
     case TCP_SYN_RECEIVED:
-        if (c->nrtx >= TCP_SYN_RETRIES) {
+        if (c->nrtx >= ((c->flags & F_PASSIVE) ? TCP_SYNACK_RETRIES : TCP_SYN_RETRIES)) {
             NET_COUNT(s, tcp_timeouts);
             if (c->state == TCP_SYN_RECEIVED)
                 conn_rst(s, c);
@@ -435,6 +435,8 @@ static void conn_start(struct net_stack *s, struct tcp_conn *c, uint32_t rip, ui
     c->mss = MSS_DEFAULT;
     c->ssthresh_mss = 15; /* "arbitrarily high" (RFC 5681 3.1) */
     c->snd_una = new_iss(s, c);
+    if (s->iss_floor && seq_le(c->snd_una, s->iss_floor))
+        c->snd_una = s->iss_floor + TCP_WND; /* reopened TIME-WAIT: past the old window */
     c->snd_nxt = c->snd_una + 1;
     c->timer = rto(c);
 }
@@ -884,9 +886,14 @@ static void conn_input(struct net_stack *s, struct tcp_conn *c, uint32_t src, st
             conn_free(s, c, TCP_EV_RESET);
         return;
     }
-    /* Fourth: SYN in a synchronized state (RFC 5961 4): challenge ACK. */
+    /* Fourth: SYN. In a passive SYN-RECEIVED the peer started over: back
+     * to LISTEN (3.10.7.4); in a synchronized state, a challenge ACK
+     * (RFC 5961 4). */
     if (g->flags & SYN) {
-        challenge_ack(s, c);
+        if (c->state == TCP_SYN_RECEIVED && (c->flags & F_PASSIVE))
+            conn_free(s, c, -1);
+        else
+            challenge_ack(s, c);
         return;
     }
     /* Fifth: ACK. */
@@ -914,18 +921,24 @@ void tcp_input(struct net_stack *s, uint32_t src, uint32_t dst, const uint8_t *s
                           .flags = g.flags, .wnd = g.wnd, .len = g.len, .seq = g.seq,
                           .ack = g.ack};
     trace(s, &t);
-    /* RFC 1122 4.2.2.13: a new SYN above the old sequence space may reopen
-     * a connection in TIME-WAIT. */
-    if (c && c->state == TCP_TIME_WAIT && (g.flags & (SYN | ACK)) == SYN &&
+    struct tcp_listener *l = s->lst; /* the port's listener, if any */
+    while (l < s->lst + TCP_MAX_LISTENERS && (!l->port || l->port != g.dport))
+        l++;
+    if (l == s->lst + TCP_MAX_LISTENERS)
+        l = NULL;
+    /* RFC 1122 4.2.2.13: on a listening port, a new SYN above the old
+     * sequence space may reopen a connection in TIME-WAIT; our new ISS must
+     * then lie above the old connection's sequence numbers too (RFC 9293
+     * 3.6.1). Elsewhere the SYN gets the challenge ACK of RFC 5961 4. */
+    s->iss_floor = 0;
+    if (c && c->state == TCP_TIME_WAIT && (g.flags & (SYN | ACK)) == SYN && l &&
         seq_gt(g.seq, c->rcv_nxt)) {
+        s->iss_floor = c->snd_nxt | 1; /* odd: never 0, which means none */
         conn_free(s, c, -1);
         c = NULL;
     }
     if (!c) {
-        struct tcp_listener *l = s->lst;
-        while (l < s->lst + TCP_MAX_LISTENERS && (!l->port || l->port != g.dport))
-            l++;
-        if (l == s->lst + TCP_MAX_LISTENERS) {
+        if (!l) {
             reply_rst(s, src, &g); /* CLOSED: no connection, no listener */
             return;
         }

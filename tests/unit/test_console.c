@@ -351,17 +351,18 @@ static void test_trace_format(void **state)
     trace_state(0, TCP_TIME_WAIT, TCP_CLOSED);
     st.conn[0].state = TCP_CLOSED;
     /* our bare SYN on a slot that still knows a peer ISN: forgotten */
-    con.known[L] = 3;
+    con.irs[L] = 777;
     snprintf(want, sizeof want, "tcp %d out S seq=0 ack=0 wnd=0 len=0\r\n", L);
     assert_string_equal(trace_rec(OUT, L, 0x02, 42, 0, 0, 0), want);
-    assert_int_equal(con.known[L], 1);
+    assert_int_equal(con.iss[L], 42);
+    assert_int_equal(con.irs[L], 0);
     trace_state(L, TCP_SYN_SENT, TCP_CLOSED);
     /* trace off: nothing printed, ISNs still recorded */
     assert_string_equal(cmd("trace off"), "trace: off\r\n");
     assert_string_equal(trace_state(L, TCP_CLOSED, TCP_SYN_SENT), "");
     assert_string_equal(trace_rec(OUT, L, 0x02, 1, 0, 0, 0), "");
-    assert_int_equal(con.known[L], 1);
     assert_int_equal(con.iss[L], 1);
+    assert_int_equal(con.irs[L], 0);
     memset(st.conn, 0, sizeof st.conn);
 }
 
@@ -578,7 +579,9 @@ static void test_conn_timeout(void **state)
         assert_int_equal(th_take().flags, TH_SYN);
     cmd("stats");
     assert_non_null(strstr(out, "tcp_timeouts 1\r\n"));
-    assert_non_null(strstr(out, "tcp_retrans 5\r\n"));
+    char want[32];
+    snprintf(want, sizeof want, "tcp_retrans %d\r\n", TCP_SYN_RETRIES);
+    assert_non_null(strstr(out, want));
 }
 
 static void test_conn_peer_close_and_abort(void **state)

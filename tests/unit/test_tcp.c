@@ -136,13 +136,23 @@ static void syn_retransmitted_then_timeout(void **st)
         th_expect_none();
         th_advance(10);
         th_expect(S, syn.seq, 0, 0); /* same ISS: a retransmission */
-        rto *= 2;
+        rto = rto * 2 > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : rto * 2;
     }
     th_advance(rto);
     assert_int_equal(th_state(id), TCP_CLOSED);
     assert_true(th_has_event(TCP_EV_TIMEOUT));
     th_expect_none();
     assert_int_equal(th_stack.stats.tcp_retrans, TCP_SYN_RETRIES);
+}
+
+static void new_syn_in_syn_received_back_to_listen(void **st)
+{
+    (void)st;
+    th_send_syn_mss(1000, 1460);
+    th_take();
+    th_send_syn_mss(1500, 1460); /* in window, not the same SYN: started over */
+    th_expect_none();
+    assert_int_equal(th_state(0), TCP_CLOSED);
 }
 
 static void syn_ack_retransmitted(void **st)
@@ -165,7 +175,7 @@ static void syn_received_gives_up(void **st)
     th_send_syn_mss(1000, 1460);
     struct th_seg sa = th_take();
     uint32_t rto = TCP_RTO_INIT_MS;
-    for (int i = 0; i < TCP_SYN_RETRIES; i++) {
+    for (int i = 0; i < TCP_SYNACK_RETRIES; i++) {
         th_advance(rto);
         th_expect(S | A, sa.seq, 1001, 0);
         rto *= 2;
@@ -1027,6 +1037,23 @@ static void new_syn_reopens_time_wait(void **st)
     struct th_seg sa = th_take();
     assert_int_equal(sa.flags, S | A);
     assert_int_equal(sa.ack, 90001);
+    /* ... with our ISS above everything the old connection used */
+    assert_true(seq_gt(sa.seq, iss + 2));
+}
+
+static void new_syn_without_listener_keeps_time_wait(void **st)
+{
+    (void)st;
+    uint32_t iss;
+    int id = th_open_active(1000, &iss); /* ephemeral port: no listener */
+    tcp_close(&th_stack, id);
+    th_take();
+    th_send(F | A, 1001, iss + 2, NULL, 0);
+    th_take();
+    assert_int_equal(th_state(id), TCP_TIME_WAIT);
+    th_send_syn_mss(90000, 1460);
+    th_expect(A, iss + 2, 1002, 0); /* challenge ACK, TIME-WAIT kept */
+    assert_int_equal(th_state(id), TCP_TIME_WAIT);
 }
 
 static void isn_depends_on_tuple_and_time(void **st)
@@ -1093,6 +1120,7 @@ int main(void)
         T(syn_sent_bad_ack_gets_rst),
         T(syn_sent_rst_refused),
         T(syn_retransmitted_then_timeout),
+        T(new_syn_in_syn_received_back_to_listen),
         T(syn_ack_retransmitted),
         T(syn_received_gives_up),
         T(rst_in_syn_received_back_to_listen),
@@ -1151,6 +1179,7 @@ int main(void)
         T(bad_or_stale_cookie_gets_rst),
         T(challenge_acks_rate_limited),
         T(new_syn_reopens_time_wait),
+        T(new_syn_without_listener_keeps_time_wait),
         T(isn_depends_on_tuple_and_time),
         T(api_errors),
         T(abort_sends_rst),
