@@ -196,6 +196,7 @@ test:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory firmware
 	@$(MAKE) --no-print-directory test-unit
+	@$(MAKE) --no-print-directory test-diff
 	@$(MAKE) --no-print-directory test-e2e
 	@$(MAKE) --no-print-directory test-boards
 

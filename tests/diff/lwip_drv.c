@@ -23,6 +23,7 @@
 #include "diff.h"
 
 static uint32_t lw_now;
+static unsigned long tmr_calls; /* tcp_tmr() runs tcp_slowtmr() on every second call */
 static struct netif nif;
 static int inited, quiet;
 static struct diff_app app;
@@ -102,9 +103,13 @@ static err_t lw_output(struct netif *n, struct pbuf *p, const ip4_addr_t *dst)
         if (len >= ihl + 20 && buf[9] == 6 && (buf[ihl + 13] & DF_SYN)) {
             uint32_t seq = (uint32_t)buf[ihl + 4] << 24 | (uint32_t)buf[ihl + 5] << 16 |
                            (uint32_t)buf[ihl + 6] << 8 | buf[ihl + 7];
+            /* lwIP 2.1.3 puts ISS - 1 on an active open's SYN (tcp_connect sets
+             * snd_lbb = iss - 1 and the SYN takes its number from snd_lbb),
+             * ISS itself on a SYN,ACK (tcp_listen_input). */
+            uint32_t off = (buf[ihl + 13] & DF_ACK) ? 0 : 1;
             int ok = 0;
             for (int i = 0; i < nissued; i++)
-                ok |= issued[i] == seq;
+                ok |= issued[i] - off == seq;
             if (!ok)
                 diff_error("lwIP: SYN with ISN %08x, not one tcp_next_iss() gave: the library "
                            "no longer calls ours", seq);
@@ -297,6 +302,12 @@ static void reset(void)
         tcp_close((struct tcp_pcb *)tcp_listen_pcbs.listen_pcbs);
     while (tcp_bound_pcbs)
         tcp_close(tcp_bound_pcbs);
+    /* Same slow-timer phase as a fresh lwip_init(): an even number of
+     * tcp_tmr() calls so far (the stack is empty: nothing else happens). */
+    if (tmr_calls & 1) {
+        tcp_tmr();
+        tmr_calls++;
+    }
     quiet = 0;
 }
 
@@ -319,6 +330,12 @@ static void l_init(const struct diff_app *a, uint32_t stack_isn)
         netif_set_default(&nif);
         netif_set_up(&nif);
         netif_set_link_up(&nif);
+        /* Let lwIP's tick count leave 0 first: it takes pcb->rttest == 0 to
+         * mean "no RTT measurement running", so a segment timed at tick 0
+         * would never give a sample, which no running system sees. */
+        tcp_tmr();
+        tcp_tmr();
+        tmr_calls += 2;
     } else {
         reset();
     }
@@ -328,7 +345,7 @@ static void l_init(const struct diff_app *a, uint32_t stack_isn)
 static void l_input(const uint8_t *ip, size_t len)
 {
     diff_count_on();
-    struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_POOL);
+    struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
     diff_count_off();
     if (!p) {
         diff_error("lwIP: pbuf_alloc failed");
@@ -347,6 +364,7 @@ static void l_tick(void)
         diff_count_on();
         tcp_tmr();
         diff_count_off();
+        tmr_calls++;
     }
 }
 
