@@ -33,41 +33,14 @@ void uart_init(struct uart *u, uintptr_t base, uint32_t pclk_hz, uint32_t baud)
     *reg(u, UART_CTRL) = CTRL_TXEN | CTRL_RXEN | CTRL_RXIE;
 }
 
-void uart_putc(struct uart *u, char c)
+void uart_write(void *ctx, const char *s, size_t n)
 {
-    while (*reg(u, UART_STATE) & ST_TXFULL) {
+    struct uart *u = ctx;
+    while (n--) {
+        while (*reg(u, UART_STATE) & ST_TXFULL) {
+        }
+        *reg(u, UART_DATA) = (uint8_t)*s++;
     }
-    *reg(u, UART_DATA) = (uint8_t)c;
-}
-
-void uart_write(struct uart *u, const char *s, size_t n)
-{
-    while (n--)
-        uart_putc(u, *s++);
-}
-
-void uart_puts(struct uart *u, const char *s)
-{
-    while (*s)
-        uart_putc(u, *s++);
-}
-
-void uart_put_hex(struct uart *u, uint32_t v, unsigned digits)
-{
-    while (digits--)
-        uart_putc(u, "0123456789abcdef"[(v >> (4 * digits)) & 0xFu]);
-}
-
-void uart_put_dec(struct uart *u, uint32_t v)
-{
-    char buf[10];
-    unsigned n = 0;
-    do {
-        buf[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n)
-        uart_putc(u, buf[--n]);
 }
 
 int uart_getc(struct uart *u)

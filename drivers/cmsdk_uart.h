@@ -24,11 +24,10 @@ struct uart {
 /* Set the baud rate, enable TX, RX and the RX interrupt. The caller
  * routes the RX IRQ to uart_rx_isr() and enables it in the NVIC. */
 void uart_init(struct uart *u, uintptr_t base, uint32_t pclk_hz, uint32_t baud);
-void uart_putc(struct uart *u, char c);
-void uart_write(struct uart *u, const char *s, size_t n);
-void uart_puts(struct uart *u, const char *s);
-void uart_put_hex(struct uart *u, uint32_t v, unsigned digits); /* zero-padded */
-void uart_put_dec(struct uart *u, uint32_t v);
+/* ctx is the struct uart: the signature of fmt.h's output callback, so
+ * formatted text goes straight here (numbers are formatted by fmt.c, not
+ * by the driver). */
+void uart_write(void *ctx, const char *s, size_t n);
 /* Next received byte, or -1 when none. */
 int uart_getc(struct uart *u);
 static inline int uart_rx_ready(const struct uart *u) { return u->rx_head != u->rx_tail; }

@@ -3,6 +3,8 @@
  * hw/net/lan9118.c (7.2). */
 #include "lan9118.h"
 
+#include <string.h>
+
 /* System CSRs (byte offsets) */
 #define RX_DATA 0x00u
 #define TX_DATA 0x20u
@@ -66,40 +68,37 @@
 
 #define SPIN 100000u /* bound for every busy-wait: milliseconds on real hardware */
 
-static inline uint32_t rd(const struct lan9118 *e, uint32_t off)
-{
-    return *(volatile uint32_t *)(e->base + off);
-}
-static inline void wr(const struct lan9118 *e, uint32_t off, uint32_t v)
-{
-    *(volatile uint32_t *)(e->base + off) = v;
-}
+/* Register access. Functions that touch many registers copy e->base into
+ * a local first: a volatile store could alias *e, so GCC would otherwise
+ * reload e->base for every access. */
+#define REG(base, off) (*(volatile uint32_t *)((base) + (off)))
+static inline uint32_t rd(const struct lan9118 *e, uint32_t off) { return REG(e->base, off); }
+static inline void wr(const struct lan9118 *e, uint32_t off, uint32_t v) { REG(e->base, off) = v; }
 
 /* Wait until (reg & mask) == want; 0 on success, -1 on timeout. */
-static int wait_for(const struct lan9118 *e, uint32_t off, uint32_t mask, uint32_t want)
+static int wait_for(uintptr_t base, uint32_t off, uint32_t mask, uint32_t want)
 {
     for (uint32_t n = SPIN; n; n--)
-        if ((rd(e, off) & mask) == want)
+        if ((REG(base, off) & mask) == want)
             return 0;
     return -1;
 }
-#define wait_clear(e, off, mask) wait_for(e, off, mask, 0)
+#define wait_clear(base, off, mask) wait_for(base, off, mask, 0)
 
-static uint32_t mac_read(const struct lan9118 *e, uint32_t reg)
+/* One MAC CSR command (MAC_CSR_READ | reg, or reg to write v); returns
+ * MAC_CSR_DATA afterwards: the value read. Writing DATA before a read and
+ * reading it after a write are harmless, and one function serves both. */
+static uint32_t mac_csr(const struct lan9118 *e, uint32_t cmd, uint32_t v)
 {
-    wait_clear(e, MAC_CSR_CMD, MAC_CSR_BUSY);
-    wr(e, MAC_CSR_CMD, MAC_CSR_BUSY | MAC_CSR_READ | reg);
-    wait_clear(e, MAC_CSR_CMD, MAC_CSR_BUSY);
-    return rd(e, MAC_CSR_DATA);
+    uintptr_t base = e->base;
+    wait_clear(base, MAC_CSR_CMD, MAC_CSR_BUSY);
+    REG(base, MAC_CSR_DATA) = v;
+    REG(base, MAC_CSR_CMD) = MAC_CSR_BUSY | cmd;
+    wait_clear(base, MAC_CSR_CMD, MAC_CSR_BUSY);
+    return REG(base, MAC_CSR_DATA);
 }
-
-static void mac_write(const struct lan9118 *e, uint32_t reg, uint32_t v)
-{
-    wait_clear(e, MAC_CSR_CMD, MAC_CSR_BUSY);
-    wr(e, MAC_CSR_DATA, v);
-    wr(e, MAC_CSR_CMD, MAC_CSR_BUSY | reg);
-    wait_clear(e, MAC_CSR_CMD, MAC_CSR_BUSY);
-}
+#define mac_read(e, reg) mac_csr(e, MAC_CSR_READ | (reg), 0)
+#define mac_write(e, reg, v) ((void)mac_csr(e, reg, v))
 
 static void mii_wait(const struct lan9118 *e)
 {
@@ -124,29 +123,30 @@ static inline uint32_t load32(const uint8_t *p)
 
 int lan9118_init(struct lan9118 *e, uintptr_t base, const uint8_t fallback_mac[6])
 {
-    *e = (struct lan9118){ .base = base, .rx_pending = 1 };
+    *e = (struct lan9118){ .base = base };
+    __builtin_memcpy(e->mac, fallback_mac, 6); /* until the chip gives its own */
     /* BYTE_TEST is readable even before the chip is ready (and wakes it). */
-    if (rd(e, BYTE_TEST) != BYTE_TEST_MAGIC)
+    if (REG(base, BYTE_TEST) != BYTE_TEST_MAGIC)
         return LAN9118_ERR_ABSENT;
-    e->id_rev = rd(e, ID_REV);
-    if (wait_for(e, PMT_CTRL, PMT_READY, PMT_READY))
+    e->id_rev = REG(base, ID_REV);
+    if (wait_for(base, PMT_CTRL, PMT_READY, PMT_READY))
         return LAN9118_ERR_TIMEOUT;
-    wr(e, HW_CFG, HW_CFG_SRST);
-    if (wait_clear(e, HW_CFG, HW_CFG_SRST) || wait_for(e, PMT_CTRL, PMT_READY, PMT_READY))
+    REG(base, HW_CFG) = HW_CFG_SRST;
+    if (wait_clear(base, HW_CFG, HW_CFG_SRST) || wait_for(base, PMT_CTRL, PMT_READY, PMT_READY))
         return LAN9118_ERR_TIMEOUT;
-    wr(e, HW_CFG, HW_CFG_INIT);
-    wr(e, GPIO_CFG, GPIO_CFG_LEDS);
+    REG(base, HW_CFG) = HW_CFG_INIT;
+    REG(base, GPIO_CFG) = GPIO_CFG_LEDS;
 
     /* Interrupts: RX status FIFO level only (FIFO_INT's threshold is 0 from
      * reset: at least one frame). */
-    wr(e, INT_EN, 0);
-    wr(e, INT_STS, 0xFFFFFFFFu);
-    wr(e, IRQ_CFG, IRQ_CFG_INIT);
+    REG(base, INT_EN) = 0;
+    REG(base, INT_STS) = 0xFFFFFFFFu;
+    REG(base, IRQ_CFG) = IRQ_CFG_INIT;
 
     /* PHY reset: from its defaults it autonegotiates, advertising 10/100
      * half/full. */
-    wr(e, PMT_CTRL, PMT_PHY_RST);
-    if (wait_clear(e, PMT_CTRL, PMT_PHY_RST))
+    REG(base, PMT_CTRL) = PMT_PHY_RST;
+    if (wait_clear(base, PMT_CTRL, PMT_PHY_RST))
         return LAN9118_ERR_TIMEOUT;
 
     /* MAC address: the chip's (EEPROM, or QEMU's macaddr=), else the
@@ -154,49 +154,49 @@ int lan9118_init(struct lan9118 *e, uintptr_t base, const uint8_t fallback_mac[6
     uint32_t lo = mac_read(e, MAC_ADDRL), hi = mac_read(e, MAC_ADDRH) & 0xFFFFu;
     if ((lo == 0 && hi == 0) || (lo & 1)) { /* none, all ones, or multicast */
         e->mac_fallback = 1;
-        lo = load32(fallback_mac);
-        hi = (uint32_t)fallback_mac[4] | (uint32_t)fallback_mac[5] << 8;
+        lo = load32(e->mac);
+        hi = (uint32_t)e->mac[4] | (uint32_t)e->mac[5] << 8;
+    } else { /* little-endian: the first byte is ADDRL's low one */
+        __builtin_memcpy(e->mac, &lo, 4);
+        __builtin_memcpy(e->mac + 4, &hi, 2);
     }
-    for (int i = 0; i < 4; i++)
-        e->mac[i] = (uint8_t)(lo >> (8 * i));
-    e->mac[4] = (uint8_t)hi;
-    e->mac[5] = (uint8_t)(hi >> 8);
     mac_write(e, MAC_ADDRL, lo);
     mac_write(e, MAC_ADDRH, hi);
 
     /* Half duplex until lan9118_link_poll sees the autonegotiation result. */
     mac_write(e, MAC_CR, MAC_CR_HBDIS | MAC_CR_TXEN | MAC_CR_RXEN);
-    wr(e, RX_CFG, 0); /* no offset, no end alignment */
-    wr(e, TX_CFG, TX_CFG_TX_ON);
-    wr(e, INT_EN, INT_RSFL);
+    REG(base, RX_CFG) = 0; /* no offset, no end alignment */
+    REG(base, TX_CFG) = TX_CFG_TX_ON;
+    REG(base, INT_EN) = INT_RSFL;
+    e->rx_pending = 1; /* drain what arrived before the IRQ is enabled */
     return LAN9118_OK;
 }
 
 int lan9118_send(struct lan9118 *e, const uint8_t *frame, size_t len)
 {
+    uintptr_t base = e->base;
     if (len < 14 || len > 1514) {
         e->stats.tx_bad_len++;
         return -1;
     }
     /* Reap the TX status of earlier frames: the only place errors show. */
-    uint32_t inf = rd(e, TX_FIFO_INF);
+    uint32_t inf = REG(base, TX_FIFO_INF);
     for (uint32_t n = (inf >> 16) & 0xFFu; n; n--)
-        if (rd(e, TX_STATUS) & TX_STS_ES)
+        if (REG(base, TX_STATUS) & TX_STS_ES)
             e->stats.tx_errors++;
     if ((inf & 0xFFFFu) < 8 + ((len + 3) & ~(size_t)3)) { /* command words + data */
         e->stats.tx_full++;
         return -1;
     }
-    wr(e, TX_DATA, TX_CMD_A_FS | TX_CMD_A_LS | (uint32_t)len);
-    wr(e, TX_DATA, (uint32_t)len << 16 | (uint32_t)len); /* tag: the length */
+    REG(base, TX_DATA) = TX_CMD_A_FS | TX_CMD_A_LS | (uint32_t)len;
+    REG(base, TX_DATA) = (uint32_t)len << 16 | (uint32_t)len; /* tag: the length */
     size_t i = 0;
     for (; i + 4 <= len; i += 4)
-        wr(e, TX_DATA, load32(frame + i));
-    if (i < len) {
+        REG(base, TX_DATA) = load32(frame + i);
+    if (i < len) { /* 1..3 bytes left: never read past the frame */
         uint32_t w = 0;
-        for (unsigned k = 0; i + k < len; k++)
-            w |= (uint32_t)frame[i + k] << (8 * k);
-        wr(e, TX_DATA, w);
+        memcpy(&w, frame + i, len - i);
+        REG(base, TX_DATA) = w;
     }
     e->stats.tx_frames++;
     return 0;
@@ -204,10 +204,11 @@ int lan9118_send(struct lan9118 *e, const uint8_t *frame, size_t len)
 
 size_t lan9118_recv(struct lan9118 *e, uint8_t *buf, size_t cap)
 {
-    if (!(rd(e, RX_FIFO_INF) & 0x00FF0000u))
+    uintptr_t base = e->base;
+    if (!(REG(base, RX_FIFO_INF) & 0x00FF0000u))
         return 0;
     /* Pop the status (never the PEEK register: QEMU bug 1904954). */
-    uint32_t st = rd(e, RX_STATUS);
+    uint32_t st = REG(base, RX_STATUS);
     size_t len = (st >> 16) & 0x3FFFu; /* frame + 4-byte FCS */
     size_t words = (len + 3) / 4;      /* exactly these, or the FIFO desyncs */
     size_t n = len - 4;                /* what we keep */
@@ -222,13 +223,11 @@ size_t lan9118_recv(struct lan9118 *e, uint8_t *buf, size_t cap)
      * frame). QEMU's RX_DP_CTRL fast-forward does not update its FIFO
      * accounting, so discarding is done by reading too. */
     for (size_t i = 0; words--; i += 4) {
-        uint32_t w = rd(e, RX_DATA);
-        if (i + 4 <= n) {
+        uint32_t w = REG(base, RX_DATA);
+        if (i + 4 <= n)
             __builtin_memcpy(buf + i, &w, 4);
-        } else {
-            for (unsigned k = 0; i + k < n; k++)
-                buf[i + k] = (uint8_t)(w >> (8 * k));
-        }
+        else if (i < n)
+            memcpy(buf + i, &w, n - i);
     }
     if (n)
         e->stats.rx_frames++;
@@ -237,14 +236,15 @@ size_t lan9118_recv(struct lan9118 *e, uint8_t *buf, size_t cap)
 
 void lan9118_rx_done(struct lan9118 *e)
 {
-    e->stats.rx_overrun += rd(e, RX_DROP); /* clears on read */
+    uintptr_t base = e->base;
+    e->stats.rx_overrun += REG(base, RX_DROP); /* clears on read */
     /* Clear the latched status first, then look: a frame that lands after
      * the look sets RSFL again and interrupts as soon as it is unmasked. */
-    wr(e, INT_STS, INT_RSFL);
-    if (rd(e, RX_FIFO_INF) & 0x00FF0000u)
+    REG(base, INT_STS) = INT_RSFL;
+    if (REG(base, RX_FIFO_INF) & 0x00FF0000u)
         return; /* more arrived: rx_pending stays set */
     e->rx_pending = 0;
-    wr(e, INT_EN, INT_RSFL);
+    REG(base, INT_EN) = INT_RSFL;
 }
 
 void lan9118_isr(struct lan9118 *e)

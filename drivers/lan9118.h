@@ -51,7 +51,9 @@ enum { LAN9118_OK = 0, LAN9118_ERR_ABSENT = -1, LAN9118_ERR_TIMEOUT = -2 };
 /* Reset and configure the chip at base; take the MAC address from the chip
  * (EEPROM or QEMU's macaddr=) or, when it has none, fallback_mac. Enables
  * RX and TX and the RSFL interrupt in the chip; the caller routes its IRQ
- * to lan9118_isr() and enables it in the NVIC afterwards. */
+ * to lan9118_isr() and enables it in the NVIC afterwards. On an error, mac
+ * is fallback_mac (mac_fallback 0: the chip was not asked) and rx_pending
+ * is 0, so a main loop can run on without touching the chip. */
 int lan9118_init(struct lan9118 *e, uintptr_t base, const uint8_t fallback_mac[6]);
 /* Queue one frame (Ethernet header on, no FCS). 0 sent, -1 dropped. */
 int lan9118_send(struct lan9118 *e, const uint8_t *frame, size_t len);

@@ -4,11 +4,13 @@
  * the stack (for board_stack_unused) and calls main(). Faults print the
  * fault status registers and the stacked PC/LR on UART0 with polled
  * output, then halt; so does any interrupt nobody claimed. */
+#include <stdarg.h>
 #include <string.h>
 
 #include "board.h"
 #include "cmsdk_uart.h"
 #include "cortexm.h"
+#include "fmt.h"
 
 extern uint32_t _sidata[], _sdata[], _edata[], _sbss[], _ebss[];
 extern uint32_t _stack_bottom[], _stack_top[];
@@ -109,61 +111,40 @@ __attribute__((naked)) void Fault_Handler(void)
         "b board_fault_report\n\t");
 }
 
-static void put_reg(struct uart *u, const char *name, uint32_t v)
+/* Print on UART0 with polled output, whatever state the driver left it
+ * in, through the firmware's one formatter; then halt. */
+__attribute__((noreturn)) static void panic(const char *fmt, ...)
 {
-    uart_puts(u, name);
-    uart_put_hex(u, v, 8);
-}
-
-static void halt(void)
-{
+    struct uart u; /* the polled output uses base only */
+    u.base = BOARD_UART0_BASE;
+    REG32(BOARD_UART0_BASE + 0x10u) = BOARD_SYSCLK_HZ / BOARD_CONSOLE_BAUD; /* BAUDDIV */
+    REG32(BOARD_UART0_BASE + 0x08u) |= 1u;                                  /* CTRL: TX on */
+    va_list ap;
+    va_start(ap, fmt);
+    fmt_vprint(uart_write, &u, fmt, ap);
+    va_end(ap);
     SYST_CSR = 0; /* nothing left to wake us: QEMU idles */
     for (;;)
         __asm volatile("wfi");
 }
 
-/* UART0 for polled output, whatever state the driver left it in. */
-__attribute__((noinline)) static uint32_t panic_begin(struct uart *u)
+static uint32_t exception_number(void)
 {
     uint32_t ipsr;
     __asm volatile("mrs %0, ipsr" : "=r"(ipsr));
-    u->base = BOARD_UART0_BASE;
-    REG32(BOARD_UART0_BASE + 0x10u) = BOARD_SYSCLK_HZ / BOARD_CONSOLE_BAUD; /* BAUDDIV */
-    REG32(BOARD_UART0_BASE + 0x08u) |= 1u;                                  /* CTRL: TX on */
     return ipsr & 0x1FFu;
 }
 
 void board_fault_report(uint32_t sp, uint32_t exc_return, uint32_t pc, uint32_t lr)
 {
-    struct uart u;
-    uint32_t ipsr = panic_begin(&u);
-    put_reg(&u, "\r\n*** FAULT exc ", ipsr);
-    put_reg(&u, " CFSR ", SCB_CFSR);
-    put_reg(&u, " HFSR ", SCB_HFSR);
-    put_reg(&u, " MMFAR ", SCB_MMFAR);
-    put_reg(&u, " BFAR ", SCB_BFAR);
-    put_reg(&u, "\r\n*** PC ", pc);
-    put_reg(&u, " LR ", lr);
-    put_reg(&u, " SP ", sp);
-    put_reg(&u, " EXC_RETURN ", exc_return);
-    if (sp < (uint32_t)(uintptr_t)_stack_bottom)
-        uart_puts(&u, " stack overflow");
-    uart_puts(&u, "\r\n*** halted\r\n");
-    halt();
+    panic("\n*** FAULT exc %8x CFSR %8x HFSR %8x MMFAR %8x BFAR %8x"
+          "\n*** PC %8x LR %8x SP %8x EXC_RETURN %8x%s\n*** halted\n",
+          exception_number(), SCB_CFSR, SCB_HFSR, SCB_MMFAR, SCB_BFAR, pc, lr, sp, exc_return,
+          sp < (uint32_t)(uintptr_t)_stack_bottom ? " stack overflow" : "");
 }
 
 void Default_Handler(void)
 {
-    struct uart u;
-    uint32_t ipsr = panic_begin(&u);
-    uart_puts(&u, "\r\n*** unexpected ");
-    if (ipsr >= 16) {
-        uart_puts(&u, "IRQ ");
-        ipsr -= 16;
-    } else {
-        uart_puts(&u, "exception ");
-    }
-    uart_put_dec(&u, ipsr);
-    uart_puts(&u, ", halted\r\n");
-    halt();
+    uint32_t n = exception_number();
+    panic("\n*** unexpected %s %u, halted\n", n >= 16 ? "IRQ" : "exception", n >= 16 ? n - 16 : n);
 }

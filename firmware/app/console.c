@@ -1,85 +1,18 @@
 /* Serial console for the TCP stack. See console.h for the output formats. */
 #include "console.h"
 
-#include <stdarg.h>
-
 #include "tcp.h"
-
-#define ISS_OK 1
-#define IRS_OK 2
 
 #define F_SYN 0x02
 #define F_ACK 0x10
 
 /* ---- output ---- */
 
-static void putn(struct console *c, const char *p, size_t n)
-{
-    if (n)
-        c->out(c->out_ctx, p, n);
-}
-
-static const char hex[] = "0123456789abcdef";
-
-/* Decimal v ending at e; returns where it starts. */
-static char *dec(char *e, uint32_t v)
-{
-    do
-        *--e = (char)('0' + v % 10);
-    while (v /= 10);
-    return e;
-}
-
 void console_print(struct console *c, const char *fmt, ...)
 {
     va_list ap;
-    char b[16], *e = b + sizeof b;
     va_start(ap, fmt);
-    for (; *fmt; fmt++) {
-        const char *p = fmt;
-        size_t n = 1;
-        if (*fmt == '\n') {
-            p = CONSOLE_EOL;
-            n = sizeof CONSOLE_EOL - 1;
-        } else if (*fmt == '%') {
-            char *q = e;
-            uint32_t v;
-            int d;
-            switch (*++fmt) {
-            case 's':
-                p = va_arg(ap, const char *);
-                for (n = 0; p[n]; n++)
-                    ;
-                putn(c, p, n);
-                continue;
-            case 'I':
-                v = va_arg(ap, uint32_t);
-                for (d = 0; d < 4; d++, v >>= 8) {
-                    if (d)
-                        *--q = '.';
-                    q = dec(q, v & 255);
-                }
-                break;
-            case 'd':
-                d = va_arg(ap, int);
-                q = dec(q, d < 0 ? 0u - (uint32_t)d : (uint32_t)d);
-                if (d < 0)
-                    *--q = '-';
-                break;
-            case 'u':
-                q = dec(q, va_arg(ap, uint32_t));
-                break;
-            case 0: /* a '%' ending the format */
-                fmt--;
-                continue;
-            default: /* "%%" */
-                *--q = *fmt;
-            }
-            p = q;
-            n = (size_t)(e - q);
-        }
-        putn(c, p, n);
-    }
+    fmt_vprint(c->out, c->out_ctx, fmt, ap);
     va_end(ap);
 }
 
@@ -92,6 +25,13 @@ static const char *nth(const char *list, int i)
     return list;
 }
 
+void console_counters(struct console *c, const char *prefix, const char *names,
+                      const uint32_t *values)
+{
+    for (; *names; names = nth(names, 1))
+        console_print(c, "%s%s %u\n", prefix, names, *values++);
+}
+
 static void err(struct console *c, const char *why)
 {
     console_print(c, "error: %s\n", why);
@@ -102,33 +42,31 @@ static void err(struct console *c, const char *why)
 static void trace_hook(void *ctx, const struct net_trace *t)
 {
     struct console *c = ctx;
-    int id = t->id;
-    uint32_t iss = 0, irs = 0, seq = t->seq, ack = t->ack;
-    if (id >= 0 && id < TCP_MAX_CONNS) {
-        uint8_t *k = &c->known[id];
+    int id = t->id, out = t->kind == NET_TRACE_SEG_OUT;
+    /* the ISNs of the segment's sender and receiver; none: 0 (absolute) */
+    uint32_t none = 0, *snd = &none, *rcv = &none;
+    if ((unsigned)id < TCP_MAX_CONNS) {
+        snd = out ? &c->iss[id] : &c->irs[id];
+        rcv = out ? &c->irs[id] : &c->iss[id];
         if (t->kind == NET_TRACE_STATE) {
             if (t->new_state == TCP_CLOSED)
-                *k = 0;
+                *snd = *rcv = 0; /* the slot's next use is another connection */
         } else if (t->flags & F_SYN) {
             /* A SYN carries its sender's ISN, a SYN-ACK also acks the
              * other one. Ignore a SYN that hits a synchronized connection
              * (answered by a challenge ACK, RFC 5961). */
-            int out = t->kind == NET_TRACE_SEG_OUT;
             enum tcp_state st = tcp_get_state(c->s, id);
             if (out || st < TCP_ESTABLISHED || st == TCP_TIME_WAIT) {
-                uint32_t *mine = out ? c->iss : c->irs, *other = out ? c->irs : c->iss;
-                mine[id] = seq;
-                other[id] = ack - 1;
+                *snd = t->seq;
                 /* a bare SYN of ours starts a connection: theirs is not
                  * known yet; a bare SYN of theirs keeps ours (SYN-SENT:
                  * simultaneous open) */
-                *k = (uint8_t)(t->flags & F_ACK ? ISS_OK | IRS_OK : out ? ISS_OK : *k | IRS_OK);
+                if (t->flags & F_ACK)
+                    *rcv = t->ack - 1;
+                else if (out)
+                    *rcv = 0;
             }
         }
-        if (*k & ISS_OK)
-            iss = c->iss[id];
-        if (*k & IRS_OK)
-            irs = c->irs[id];
     }
     if (!c->trace_on)
         return;
@@ -144,11 +82,9 @@ static void trace_hook(void *ctx, const struct net_trace *t)
     if (p == fl)
         *p++ = '.';
     *p = 0;
-    int in = t->kind == NET_TRACE_SEG_IN;
-    seq -= in ? irs : iss;
-    ack = (t->flags & F_ACK) ? ack - (in ? iss : irs) : 0;
-    console_print(c, "tcp %d %s %s seq=%u ack=%u wnd=%u len=%u\n", id, in ? "in" : "out", fl, seq,
-                  ack, (uint32_t)t->wnd, (uint32_t)t->len);
+    console_print(c, "tcp %d %s %s seq=%u ack=%u wnd=%u len=%u\n", id, out ? "out" : "in", fl,
+                  t->seq - *snd, t->flags & F_ACK ? t->ack - *rcv : 0, (uint32_t)t->wnd,
+                  (uint32_t)t->len);
 }
 
 /* ---- connections opened from the console ---- */
@@ -169,15 +105,15 @@ static size_t con_recv(struct net_stack *s, int id, const uint8_t *d, size_t n)
     console_print(c, "conn %d data \"", id);
     for (size_t i = 0; i < n; i++) {
         static const char esc[] = "\r\n\t\\\"rnt\\\"";
-        char b[4] = { '\\', 'x', hex[d[i] >> 4], hex[d[i] & 15] };
-        size_t m = 4, j = 0;
+        int j = 0;
         while (j < 5 && (uint8_t)esc[j] != d[i])
             j++;
         if (j < 5)
-            b[1] = esc[j + 5], m = 2;
+            console_print(c, "\\%c", esc[j + 5]);
         else if (d[i] >= 0x20 && d[i] < 0x7f)
-            b[0] = (char)d[i], m = 1;
-        putn(c, b, m);
+            console_print(c, "%c", d[i]);
+        else
+            console_print(c, "\\x%2x", (uint32_t)d[i]);
     }
     console_print(c, "\"\n");
     return n;
@@ -257,12 +193,11 @@ static void netstat(struct console *c)
         enum tcp_state st = (enum tcp_state)k->state;
         if (st == TCP_CLOSED)
             continue;
-        /* relative to the ISNs seen in the trace; absolute if unknown */
-        uint32_t iss = c->known[i] & ISS_OK ? c->iss[i] : 0;
-        uint32_t irs = c->known[i] & IRS_OK ? c->irs[i] : 0;
+        uint32_t iss = c->iss[i];
         console_print(c, "%d %I:%u %I:%u %s una=%u nxt=%u rcv=%u rtx=%u\n", i, s->cfg.ip,
                       (uint32_t)k->lport, k->rip, (uint32_t)k->rport, tcp_state_name(st),
-                      k->snd_una - iss, k->snd_nxt - iss, k->rcv_nxt - irs, (uint32_t)k->nrtx);
+                      k->snd_una - iss, k->snd_nxt - iss, k->rcv_nxt - c->irs[i],
+                      (uint32_t)k->nrtx);
     }
 }
 
@@ -273,9 +208,7 @@ static void stats(struct console *c)
         NET_STATS(NET_STATS_NAME)
 #undef NET_STATS_NAME
         ;
-    const uint32_t *v = (const uint32_t *)&c->s->stats;
-    for (const char *n = names; *n; n = nth(n, 1))
-        console_print(c, "%s %u\n", n, *v++);
+    console_counters(c, "", names, (const uint32_t *)&c->s->stats);
     if (c->extra_stats)
         c->extra_stats(c, c->extra_ctx);
 }
@@ -333,8 +266,10 @@ static void run(struct console *c, const char *p)
     }
     if (*skip(p))
         goto usage;
-act:
-    if (cmd >= C_SEND && cmd <= C_ABORT && tcp_get_state(s, (int)v[0]) == TCP_CLOSED) {
+act:;
+    int id = (int)v[0];
+    enum tcp_state st = tcp_get_state(s, id);
+    if (cmd >= C_SEND && cmd <= C_ABORT && st == TCP_CLOSED) {
         why = "no such connection";
         goto fail;
     }
@@ -347,8 +282,7 @@ act:
     case C_SEND: {
         /* the text is the rest of the line (inside c->line); add LF */
         char *t = c->line + (p - c->line);
-        size_t len = 0, room = tcp_send_space(s, (int)v[0]);
-        enum tcp_state st = tcp_get_state(s, (int)v[0]);
+        size_t len = 0, room = tcp_send_space(s, id);
         while (t[len])
             len++;
         t[len++] = '\n';
@@ -357,14 +291,14 @@ act:
         else if (room < len)
             console_print(c, "error: no room (%u bytes free)\n", (uint32_t)room);
         else
-            console_print(c, "send: %u bytes\n", (uint32_t)tcp_send(s, (int)v[0], t, len));
+            console_print(c, "send: %u bytes\n", (uint32_t)tcp_send(s, id, t, len));
         break;
     }
     case C_CLOSE:
     case C_ABORT:
-        if ((r = cmd == C_CLOSE ? tcp_close(s, (int)v[0]) : tcp_abort(s, (int)v[0])) < 0)
+        if ((r = (cmd == C_CLOSE ? tcp_close : tcp_abort)(s, id)) < 0)
             goto tcp_error;
-        console_print(c, "%s: id %d\n", cmd == C_CLOSE ? "close" : "abort", (int)v[0]);
+        console_print(c, "%s: id %d\n", cmd == C_CLOSE ? "close" : "abort", id);
         break;
     case C_NETSTAT:
         netstat(c);
@@ -395,13 +329,8 @@ fail:
 
 void console_init(struct console *c, struct net_stack *s, console_write_fn out, void *ctx)
 {
-    char *b = (char *)c;
-    for (size_t i = 0; i < sizeof *c; i++)
-        b[i] = 0;
-    c->s = s;
-    c->out = out;
-    c->out_ctx = ctx;
-    c->trace_on = NET_TRACE_DEFAULT != 0;
+    *c = (struct console){ .s = s, .out = out, .out_ctx = ctx,
+                           .trace_on = NET_TRACE_DEFAULT != 0 };
     s->trace = trace_hook;
     s->trace_ctx = c;
 }
@@ -415,7 +344,7 @@ void console_input(struct console *c, char ch, uint32_t now_ms)
     }
     c->last_cr = ch == '\r';
     if (ch == '\r' || ch == '\n') {
-        putn(c, CONSOLE_EOL, sizeof CONSOLE_EOL - 1);
+        console_print(c, "\n");
         c->line[c->len] = 0;
         if (c->too_long)
             err(c, "line too long");
@@ -426,12 +355,12 @@ void console_input(struct console *c, char ch, uint32_t now_ms)
     } else if (ch == '\b' || ch == 0x7f) {
         if (c->len) {
             c->len--;
-            putn(c, "\b \b", 3);
+            console_print(c, "\b \b");
         }
     } else if (ch >= 0x20 && ch < 0x7f) {
         if (c->len < CONSOLE_LINE_MAX) {
             c->line[c->len++] = ch;
-            putn(c, &ch, 1);
+            console_print(c, "%c", ch);
         } else {
             c->too_long = 1;
         }

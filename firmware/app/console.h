@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fmt.h"
 #include "net.h"
 
 #ifndef CONSOLE_LINE_MAX /* longest command line, characters */
@@ -36,12 +37,10 @@
 #if CONSOLE_LINE_MAX < 16 || CONSOLE_LINE_MAX > 250
 #error "CONSOLE_LINE_MAX must be 16..250"
 #endif
-#ifndef CONSOLE_EOL
-#define CONSOLE_EOL "\r\n"
-#endif
+/* CONSOLE_EOL: in fmt.h, shared with the other users of the formatter. */
 
 struct console;
-typedef void (*console_write_fn)(void *ctx, const char *s, size_t n);
+typedef fmt_write_fn console_write_fn;
 /* Called by `stats` after the stack's counters, to print more with
  * console_print(c, "%s %u\n", name, value) (e.g. driver counters). */
 typedef void (*console_stats_fn)(struct console *c, void *ctx);
@@ -52,9 +51,10 @@ struct console {
     void *out_ctx;
     console_stats_fn extra_stats; /* optional, set after console_init */
     void *extra_ctx;
-    uint32_t iss[TCP_MAX_CONNS]; /* ISNs seen in the trace, per id */
+    /* ISNs seen in the trace, per id; 0 when not seen (numbers relative
+     * to 0 are the absolute ones, as the formats above say) */
+    uint32_t iss[TCP_MAX_CONNS];
     uint32_t irs[TCP_MAX_CONNS];
-    uint8_t known[TCP_MAX_CONNS]; /* bit 0: iss valid, bit 1: irs valid */
     uint8_t trace_on;
     uint8_t too_long; /* the line being typed overflowed */
     uint8_t last_cr;  /* last character was CR (swallow the LF of CR LF) */
@@ -72,8 +72,12 @@ void console_init(struct console *c, struct net_stack *s, console_write_fn out, 
 void console_input(struct console *c, char ch, uint32_t now_ms);
 /* Call from the main loop. Nothing is pending in this version. */
 void console_poll(struct console *c, uint32_t now_ms);
-/* Minimal printf: %s, %d (int), %u (uint32_t: cast narrower values),
- * %I (IPv4 address, host order uint32_t), %%; '\n' goes out as CONSOLE_EOL. */
+/* printf through fmt.h's formatter: %s %c %d %u %x %I %%, "%8x" pads;
+ * '\n' goes out as CONSOLE_EOL. */
 void console_print(struct console *c, const char *fmt, ...);
+/* "<prefix><name> <value>\n" for each of the NUL-separated names (ended by
+ * an empty one) and the uint32_t values in the same order: `stats` lines. */
+void console_counters(struct console *c, const char *prefix, const char *names,
+                      const uint32_t *values);
 
 #endif

@@ -53,8 +53,6 @@ static void no_tx(void *ctx, const uint8_t *frame, size_t len)
     (void)ctx, (void)frame, (void)len;
 }
 
-static void uart_out(void *ctx, const char *s, size_t n) { uart_write(ctx, s, n); }
-
 /* `stats` prints these after the stack's own counters. */
 static void driver_stats(struct console *c, void *ctx)
 {
@@ -64,35 +62,30 @@ static void driver_stats(struct console *c, void *ctx)
         LAN9118_STATS(LAN9118_STATS_NAME)
 #undef LAN9118_STATS_NAME
         ;
-    const uint32_t *v = (const uint32_t *)&eth.stats;
-    for (const char *n = names; *n;) {
-        console_print(c, "eth_%s %u\n", n, *v++);
-        while (*n++) {
-        }
-    }
+    console_counters(c, "eth_", names, (const uint32_t *)&eth.stats);
     console_print(c, "eth_link %u\nuart_rx_overruns %u\nstack_unused %u\n",
                   (uint32_t)eth.link_up, uart0.rx_overruns, (uint32_t)board_stack_unused());
 }
 
+static const char *up_down(void)
+{
+    return eth.link_up ? "up" : "down";
+}
+
 static void banner(int eth_err)
 {
-    console_print(&con, "\n%s %s board %s\nmac ", FW_NAME, FW_VERSION, FW_BOARD);
-    for (int i = 0; i < 6; i++) {
-        if (i)
-            uart_putc(&uart0, ':');
-        uart_put_hex(&uart0, eth.mac[i], 2);
-    }
-    console_print(&con, "%s\nip %I netmask %I gateway %I\n", eth.mac_fallback ? " (fallback)" : "",
-                  stack.cfg.ip, stack.cfg.netmask, stack.cfg.gateway);
-    console_print(&con, "tcp conns %u txbuf %u wnd %u msl %u ms\neth ", (uint32_t)TCP_MAX_CONNS,
-                  (uint32_t)TCP_TXBUF, (uint32_t)TCP_WND, (uint32_t)TCP_MSL_MS);
-    if (eth_err) {
+    const uint8_t *m = eth.mac;
+    console_print(&con,
+                  "\n" FW_NAME " %s board %s\nmac %2x:%2x:%2x:%2x:%2x:%2x%s\n"
+                  "ip %I netmask %I gateway %I\ntcp conns %u txbuf %u wnd %u msl %u ms\neth ",
+                  FW_VERSION, FW_BOARD, m[0], m[1], m[2], m[3], m[4], m[5],
+                  eth.mac_fallback ? " (fallback)" : "", stack.cfg.ip, stack.cfg.netmask,
+                  stack.cfg.gateway, (uint32_t)TCP_MAX_CONNS, (uint32_t)TCP_TXBUF,
+                  (uint32_t)TCP_WND, (uint32_t)TCP_MSL_MS);
+    if (eth_err)
         console_print(&con, "error %d: no network\n", eth_err);
-        return;
-    }
-    uart_puts(&uart0, "id ");
-    uart_put_hex(&uart0, eth.id_rev, 8);
-    console_print(&con, " link %s\n", eth.link_up ? "up" : "down");
+    else
+        console_print(&con, "id %8x link %s\n", eth.id_rev, up_down());
 }
 
 int main(void)
@@ -103,15 +96,14 @@ int main(void)
 
     static const uint8_t fallback_mac[6] = { NET_MAC_FALLBACK };
     int eth_err = lan9118_init(&eth, BOARD_ETH_BASE, fallback_mac);
-    if (eth_err) {
-        memcpy(eth.mac, fallback_mac, 6);
-        eth.rx_pending = 0;
-    } else {
+    if (!eth_err)
         lan9118_link_poll(&eth);
-    }
 
-    struct net_config cfg = { .ip = NET_IP_ADDR, .netmask = NET_NETMASK, .gateway = NET_GATEWAY };
+    struct net_config cfg; /* every field set: no memset of the whole */
     memcpy(cfg.mac, eth.mac, 6);
+    cfg.ip = NET_IP_ADDR;
+    cfg.netmask = NET_NETMASK;
+    cfg.gateway = NET_GATEWAY;
     net_init(&stack, &cfg, eth_err ? no_tx : eth_tx, &eth);
     /* Entropy for the ISN key: RAM nobody wrote since power-up (random-ish
      * on SRAM, zero under QEMU), the NIC's free-running counter, and the
@@ -122,7 +114,7 @@ int main(void)
     uint32_t t[2] = { clock_cycles(), eth_err ? 0 : lan9118_free_run(&eth) };
     net_add_entropy(&stack, t, sizeof t);
 
-    console_init(&con, &stack, uart_out, &uart0);
+    console_init(&con, &stack, uart_write, &uart0);
     con.extra_stats = driver_stats;
     services_init(&stack);
     banner(eth_err);
@@ -137,10 +129,8 @@ int main(void)
                 size_t n = lan9118_recv(&eth, rxbuf, sizeof rxbuf);
                 if (!n)
                     break;
-                if (!stack.isn_key_frozen) {
-                    uint32_t c = clock_cycles();
-                    net_add_entropy(&stack, &c, sizeof c);
-                }
+                uint32_t c = clock_cycles(); /* ignored once the key is in use */
+                net_add_entropy(&stack, &c, sizeof c);
                 net_input(&stack, rxbuf, n, clock_ms());
             }
             lan9118_rx_done(&eth);
@@ -155,7 +145,7 @@ int main(void)
             link_checked = now;
             uint8_t was = eth.link_up;
             if (lan9118_link_poll(&eth) != was)
-                console_print(&con, "eth link %s\n", eth.link_up ? "up" : "down");
+                console_print(&con, "eth link %s\n", up_down());
         }
 
         /* Sleep unless something came in while we worked (see clock.h). */

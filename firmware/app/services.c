@@ -50,14 +50,11 @@ static void chargen_fill(struct net_stack *s, int id)
     char buf[CG_LINE];
     size_t n, k;
     do {
-        /* the rest of the current line */
-        uint32_t line = pos / CG_LINE, col = pos % CG_LINE;
-        n = 0;
-        for (; col < CG_COLS; col++)
-            buf[n++] = (char)(' ' + (line + col) % 95);
-        if (col == CG_COLS)
-            buf[n++] = '\r';
-        buf[n++] = '\n';
+        /* the rest of the current line; character c of the cycle is
+         * ' ' + c % 95, line L starting with c = L */
+        uint32_t col = pos % CG_LINE, c = pos / CG_LINE + col;
+        for (n = 0; col < CG_LINE; col++, c++)
+            buf[n++] = col < CG_COLS ? (char)(' ' + c % 95) : "\r\n"[col - CG_COLS];
         k = tcp_send(s, id, buf, n);
         pos = (pos + k) % CG_CYCLE;
     } while (k == n);

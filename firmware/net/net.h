@@ -151,7 +151,7 @@ struct net_stack {
     struct arp_entry arp[ARP_CACHE_SIZE];
     uint16_t ip_id;
     /* TCP */
-    uint32_t isn_key[4];       /* SipHash key for RFC 6528 ISNs */
+    uint32_t isn_key[4];       /* key pool for RFC 6528 ISNs (isn.c) */
     uint8_t isn_key_frozen;    /* set once the first connection used it */
     uint32_t tcp_last_tick;    /* time of the last whole tick processed */
     uint32_t ack_deadline;     /* when delayed ACKs are due */

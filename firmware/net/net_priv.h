@@ -87,7 +87,8 @@ void tcp_init(struct net_stack *s);
 /* ARP has just resolved ip: send now what waited for it (e.g. a SYN). */
 void tcp_arp_resolved(struct net_stack *s, uint32_t ip);
 
-/* RFC 6528 ISN function (isn.c): SipHash-2-4 of the 4-tuple under key. */
+/* RFC 6528 ISN function (isn.c): HalfSipHash-2-4 of the 4-tuple under key
+ * (its four words folded to HalfSipHash's 64 bits). */
 uint32_t net_siphash_tuple(const uint32_t key[4], uint32_t lip, uint16_t lport, uint32_t rip,
                            uint16_t rport);
 

@@ -338,6 +338,7 @@ static void test_trace_format(void **state)
     st.conn[0].state = TCP_SYN_SENT;
     trace_rec(OUT, 0, 0x02, 70, 0, 0, 0);
     assert_string_equal(trace_rec(IN, 0, 0x02, 300, 0, 100, 0), "tcp 0 in S seq=0 ack=0 wnd=100 len=0\r\n");
+    assert_int_equal(con.iss[0], 70); /* their bare SYN acks nothing: ours is kept */
     st.conn[0].state = TCP_SYN_RECEIVED;
     assert_string_equal(trace_rec(OUT, 0, 0x12, 70, 301, 100, 0),
                         "tcp 0 out SA seq=0 ack=1 wnd=100 len=0\r\n");
