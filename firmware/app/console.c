@@ -49,22 +49,23 @@ static void trace_hook(void *ctx, const struct net_trace *t)
         snd = out ? &c->iss[id] : &c->irs[id];
         rcv = out ? &c->irs[id] : &c->iss[id];
         if (t->kind == NET_TRACE_STATE) {
-            if (t->new_state == TCP_CLOSED)
+            const struct tcp_conn *k = &c->s->conn[id];
+            if (t->new_state == TCP_CLOSED) {
                 *snd = *rcv = 0; /* the slot's next use is another connection */
+            } else if (t->new_state == TCP_ESTABLISHED && t->old_state < TCP_ESTABLISHED) {
+                /* The handshake just completed: the numbers are certain now. */
+                c->iss[id] = k->snd_una - 1;
+                c->irs[id] = k->rcv_nxt - 1;
+            }
         } else if (t->flags & F_SYN) {
-            /* A SYN carries its sender's ISN, a SYN-ACK also acks the
-             * other one. Ignore a SYN that hits a synchronized connection
-             * (answered by a challenge ACK, RFC 5961). */
-            enum tcp_state st = tcp_get_state(c->s, id);
-            if (out || st < TCP_ESTABLISHED || st == TCP_TIME_WAIT) {
+            /* Our SYN carries our ISN (a SYN-ACK also acks theirs); an
+             * incoming SYN is taken only for display until the handshake
+             * completes, and never changes our ISN: TCP may reject it. */
+            if (out) {
                 *snd = t->seq;
-                /* a bare SYN of ours starts a connection: theirs is not
-                 * known yet; a bare SYN of theirs keeps ours (SYN-SENT:
-                 * simultaneous open) */
-                if (t->flags & F_ACK)
-                    *rcv = t->ack - 1;
-                else if (out)
-                    *rcv = 0;
+                *rcv = t->flags & F_ACK ? t->ack - 1 : 0;
+            } else if (tcp_get_state(c->s, id) < TCP_ESTABLISHED && !*snd) {
+                *snd = t->seq;
             }
         }
     }

@@ -294,6 +294,8 @@ static void test_trace_format(void **state)
                         "tcp 0 out S seq=0 ack=0 wnd=0 len=0\r\n");
     assert_string_equal(trace_rec(IN, 0, 0x12, 5000, 0xFFFFFFF1u, 65535, 0),
                         "tcp 0 in SA seq=0 ack=1 wnd=65535 len=0\r\n");
+    st.conn[0].snd_una = 0xFFFFFFF1u; /* as the stack has them on ESTABLISHED */
+    st.conn[0].rcv_nxt = 5001;
     assert_string_equal(trace_state(0, TCP_SYN_SENT, TCP_ESTABLISHED),
                         "tcp 0 SYN-SENT -> ESTABLISHED\r\n");
     st.conn[0].state = TCP_ESTABLISHED;
@@ -344,11 +346,13 @@ static void test_trace_format(void **state)
                         "tcp 0 out SA seq=0 ack=1 wnd=100 len=0\r\n");
     assert_string_equal(trace_rec(IN, 0, 0x12, 300, 71, 100, 0),
                         "tcp 0 in SA seq=0 ack=1 wnd=100 len=0\r\n");
-    /* TIME-WAIT hit by a new SYN: its ISN is taken (the stack then frees
-     * the slot: CLOSED, and our next SYN-ACK sets ours) */
+    /* TIME-WAIT hit by a SYN: TCP may reject it (challenge ACK), so the
+     * old ISNs stay; if TCP reopens, CLOSED and our SYN-ACK set new ones */
     st.conn[0].state = TCP_TIME_WAIT;
-    assert_string_equal(trace_rec(IN, 0, 0x02, 5000000, 0, 100, 0), "tcp 0 in S seq=0 ack=0 wnd=100 len=0\r\n");
-    assert_int_equal(con.irs[0], 5000000);
+    assert_string_equal(trace_rec(IN, 0, 0x02, 5000000, 0, 100, 0),
+                        "tcp 0 in S seq=4999700 ack=0 wnd=100 len=0\r\n");
+    assert_int_equal(con.irs[0], 300);
+    assert_int_equal(con.iss[0], 70);
     trace_state(0, TCP_TIME_WAIT, TCP_CLOSED);
     st.conn[0].state = TCP_CLOSED;
     /* our bare SYN on a slot that still knows a peer ISN: forgotten */
