@@ -158,6 +158,27 @@ static uint16_t advertise(struct net_stack *s, struct tcp_conn *c)
 
 /* --- building segments --- */
 
+/* The send buffer is a ring indexed by sequence number: a run of bytes is
+ * at most two pieces, up to the end of the buffer and from its start. */
+static uint32_t ring_first(uint32_t seq, uint32_t len)
+{
+    return min32(len, TCP_TXBUF - (seq & (TCP_TXBUF - 1)));
+}
+
+static void ring_read(const uint8_t *ring, uint32_t seq, uint8_t *dst, uint32_t len)
+{
+    uint32_t first = ring_first(seq, len);
+    memcpy(dst, ring + (seq & (TCP_TXBUF - 1)), first);
+    memcpy(dst + first, ring, len - first);
+}
+
+static void ring_write(uint8_t *ring, uint32_t seq, const uint8_t *src, uint32_t len)
+{
+    uint32_t first = ring_first(seq, len);
+    memcpy(ring + (seq & (TCP_TXBUF - 1)), src, first);
+    memcpy(ring, src + first, len - first);
+}
+
 /* Build and send one segment at s->frame. Data comes from the connection's
  * send buffer at sequence number seq (len bytes). */
 static void send_segment(struct net_stack *s, uint32_t rip, uint16_t lport, uint16_t rport,
@@ -178,8 +199,8 @@ static void send_segment(struct net_stack *s, uint32_t rip, uint16_t lport, uint
         hlen += 4;
     }
     h[12] = (uint8_t)(hlen << 2);
-    for (uint16_t i = 0; i < len; i++) /* the ring wraps: copy byte by slot */
-        h[hlen + i] = ring[(seq + i) & (TCP_TXBUF - 1)];
+    if (len)
+        ring_read(ring, seq, h + hlen, len);
     uint16_t tot = (uint16_t)(hlen + len);
     uint32_t sum = net_csum_pseudo(s->cfg.ip, rip, IP_PROTO_TCP, tot);
     put_be16(h + 16, net_csum_fold(net_csum_add(sum, h, tot)));
@@ -1048,10 +1069,7 @@ size_t tcp_send(struct net_stack *s, int id, const void *data, size_t len)
     size_t n = TCP_TXBUF - c->tx_len;
     if (n > len)
         n = len;
-    uint8_t *ring = s->txbuf[id];
-    uint32_t at = c->snd_una + c->tx_len;
-    for (size_t i = 0; i < n; i++)
-        ring[(at + i) & (TCP_TXBUF - 1)] = ((const uint8_t *)data)[i];
+    ring_write(s->txbuf[id], c->snd_una + c->tx_len, data, (uint32_t)n);
     c->tx_len = (uint16_t)(c->tx_len + n);
     tcp_output(s, c);
     return n;
