@@ -303,10 +303,14 @@ static void tcp_output(struct net_stack *s, struct tcp_conn *c)
     if (can_send(c) && !c->timer && c->snd_wnd == 0 && c->tx_len)
         c->timer = rto(c);
     /* A window update is due when the edge can move a full step and the
-     * window we last offered was below one: the peer may be waiting. */
-    if (can_recv(c) && c->rcv_wnd < WND_STEP &&
-        app_window(s, c) >= (uint32_t)c->rcv_wnd + WND_STEP)
-        c->flags |= F_ACK_NOW;
+     * window would at least double (as Linux does): the peer may be
+     * waiting for it, and a bulk sender still gets ACKs only every second
+     * segment. */
+    if (can_recv(c)) {
+        uint32_t w = app_window(s, c);
+        if (w >= (uint32_t)c->rcv_wnd + WND_STEP && w >= 2u * c->rcv_wnd)
+            c->flags |= F_ACK_NOW;
+    }
     if (c->flags & F_ACK_NOW)
         send_conn(s, c, c->snd_nxt, 0, 0);
 }

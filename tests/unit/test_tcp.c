@@ -613,6 +613,27 @@ static void fin_into_zero_window_taken(void **st)
     assert_int_equal(th_state(id), TCP_CLOSE_WAIT);
 }
 
+static void window_update_when_it_doubles(void **st)
+{
+    (void)st;
+    /* echo's case: the peer's last segment (with its FIN) needs more than
+     * the 512 bytes left; when the buffer drains the window must be
+     * announced, not left to the peer's probe timer. */
+    uint32_t iss;
+    th_app.window = 1024;
+    th_open_passive(1000, &iss);
+    static uint8_t d[512];
+    th_app.window = 512;
+    th_send(A | P, 1001, iss + 1, d, 512);
+    th_advance(TCP_ACK_DELAY_MS);
+    struct th_seg a = th_expect(A, iss + 1, 1513, 0);
+    assert_int_equal(a.wnd, 512);
+    th_app.window = 1024;
+    tcp_window_changed(&th_stack, 0);
+    a = th_expect(A, iss + 1, 1513, 0);
+    assert_int_equal(a.wnd, 1024);
+}
+
 static void small_window_increase_not_announced(void **st)
 {
     (void)st;
@@ -1155,6 +1176,7 @@ int main(void)
         T(window_from_application),
         T(zero_window_then_update),
         T(fin_into_zero_window_taken),
+        T(window_update_when_it_doubles),
         T(small_window_increase_not_announced),
         T(send_and_ack),
         T(nagle_holds_small_segment),
