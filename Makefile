@@ -4,6 +4,7 @@
 #   make run             boot it under QEMU on a tap device in a namespace
 #   make test            every test (installs missing Debian packages first)
 #   make deps            install the Debian packages the project needs
+#   make bench           footprint, CPU and network figures (docs/bench.md)
 #
 # Build settings (see README): IP NETMASK GATEWAY MAC TCP_MAX_CONNS TCP_MSL_MS
 # TCP_TXBUF TCP_WND TRACE BOARD. Each is checked; a bad value stops the build.
@@ -191,6 +192,60 @@ test-diff: $(DIFF_DIR)/diff_harness
 
 -include $(DIFF_OURS_OBJS:.o=.d) $(DIFF_OBJS:.o=.d)
 
+# --- Benchmarks (issue 7): tools/bench.py prints the table, writes build/bench.json.
+# BENCH_SHORT=1: a few seconds per network figure (bench-short, for make test).
+LOADGEN := $(BUILD)/bench/loadgen
+$(LOADGEN): tools/loadgen.c
+	@mkdir -p $(@D)
+	$(HOST_CC) -O2 -Wall -Wextra -Werror -pthread $< -o $@
+.PHONY: bench bench-short
+bench:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory firmware $(DIFF_DIR)/diff_harness $(LOADGEN)
+	@/usr/bin/python3 tools/bench.py --elf $(FW_OUT)/firmware.elf --map $(FW_DIR)/firmware.map \
+	  --machine $(QEMU_MACHINE) --loadgen $(LOADGEN) --diff-harness $(DIFF_DIR)/diff_harness \
+	  --json $(BUILD)/bench.json $(if $(filter-out 0,$(BENCH_SHORT)),--short)
+bench-short:
+	@$(MAKE) --no-print-directory bench BENCH_SHORT=1
+
+# --- Fuzzing and static checks (issue 6) ---
+# tests/fuzz/fuzz_stack.c: libFuzzer target, the whole stack in one host
+# instance fed sequences of frames, time steps and application calls, with
+# invariants checked after every step (input format at its top). `make fuzz`
+# runs FUZZ_TIME s, keeps new inputs in build/fuzz/corpus and writes a crash
+# to tests/fuzz/crashes/ (FUZZ_SKIP, FUZZ_FLAGS: see the .c); `make test-fuzz`
+# is a short fixed-seed pass over the committed corpus and saved crashes.
+FUZZ_TIME ?= 300
+FUZZ_CC ?= clang
+FUZZ_DIR := $(BUILD)/fuzz
+FUZZ_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -Wshadow -fno-common \
+               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+               -Ifirmware/net -Ifirmware/app $(SETTINGS)
+FUZZ_SRCS := tests/fuzz/fuzz_stack.c $(HOST_LIB_SRCS)
+FUZZ_RUN = FUZZ_SKIP='$(FUZZ_SKIP)' $(FUZZ_DIR)/fuzz_stack -max_len=8192 -timeout=10 \
+           -print_final_stats=1
+$(FUZZ_DIR)/settings: FORCE
+	@mkdir -p $(@D); echo '$(FUZZ_CFLAGS)' | cmp -s - $@ || echo '$(FUZZ_CFLAGS)' > $@
+$(FUZZ_DIR)/fuzz_stack: $(FUZZ_SRCS) $(wildcard firmware/net/*.h firmware/app/*.h) $(FUZZ_DIR)/settings
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SRCS) -o $@
+.PHONY: fuzz test-fuzz test-static
+fuzz: $(FUZZ_DIR)/fuzz_stack
+	@mkdir -p $(FUZZ_DIR)/corpus tests/fuzz/crashes
+	$(FUZZ_RUN) -use_value_profile=1 -max_total_time=$(FUZZ_TIME) \
+	  -artifact_prefix=tests/fuzz/crashes/ $(FUZZ_FLAGS) $(FUZZ_DIR)/corpus tests/fuzz/corpus
+test-fuzz: $(FUZZ_DIR)/fuzz_stack
+	@rm -rf $(FUZZ_DIR)/test-corpus; mkdir -p $(FUZZ_DIR)/test-corpus
+	$(FUZZ_RUN) -seed=1 -runs=20000 -artifact_prefix=$(FUZZ_DIR)/ \
+	  $(FUZZ_DIR)/test-corpus tests/fuzz/corpus tests/fuzz/crashes
+# cppcheck + clang-tidy (host and target) on the firmware sources, then the
+# worst-case stack depth against _stack_size. Both run; either fails it.
+test-static: firmware
+	@fail=0; \
+	tools/static_check.sh --cpu='$(BOARD_CPU)' $(FW_SRCS) -- $(INCLUDES) $(BOARD_DEFS) $(SETTINGS) || fail=1; \
+	/usr/bin/python3 tools/stack_depth.py --elf $(FW_OUT)/firmware.elf --su-dir $(FW_DIR)/obj \
+	  --cross $(CROSS) || fail=1; \
+	exit $$fail
+
 # The one test command: packages first, then every suite.
 test:
 	@$(MAKE) --no-print-directory deps
@@ -199,11 +254,21 @@ test:
 	@$(MAKE) --no-print-directory test-diff
 	@$(MAKE) --no-print-directory test-e2e
 	@$(MAKE) --no-print-directory test-boards
+	@$(MAKE) --no-print-directory bench-short
+	@$(MAKE) --no-print-directory test-static
+	@$(MAKE) --no-print-directory test-fuzz
 
 run:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory firmware
 	@tools/run.sh $(FW_OUT)/firmware.elf $(QEMU_MACHINE)
+
+# The mission step by step: firmware trace beside the host's capture (build/demo.pcap).
+.PHONY: demo
+demo:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory firmware
+	@tools/demo.sh $(FW_OUT)/firmware.elf $(QEMU_MACHINE)
 
 # --- The other boards: ping and echo on each (build/<board>/firmware.elf) ---
 TEST_BOARDS := mps2-an386 mps2-an500
