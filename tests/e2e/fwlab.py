@@ -235,6 +235,133 @@ def parse_ipv4(frame):
 
 
 # --------------------------------------------------------------------------
+# TCP: the console's netstat lines, and TCP segments of a pcap (scapy)
+
+# `<id> <lip>:<lport> <rip>:<rport> <STATE> una=<n> nxt=<n> rcv=<n> rtx=<n>`
+NETSTAT_RE = re.compile(r"^(\d+) (\d+\.\d+\.\d+\.\d+):(\d+) (\d+\.\d+\.\d+\.\d+):(\d+) "
+                        r"([A-Z][A-Z0-9-]*) una=(\d+) nxt=(\d+) rcv=(\d+) rtx=(\d+)$", re.M)
+
+
+class TcpConn:
+    """One connection line of the console's `netstat`."""
+    __slots__ = ("id", "lip", "lport", "rip", "rport", "state", "una", "nxt", "rcv", "rtx")
+
+    def __init__(self, *values):
+        for k, v in zip(self.__slots__, values):
+            setattr(self, k, v)
+
+    def __repr__(self):
+        return "%d %s:%d %s:%d %s una=%d nxt=%d rcv=%d rtx=%d" % tuple(
+            getattr(self, k) for k in self.__slots__)
+
+
+TCP_FLAGS = "FSRPAUEC"  # bit 0 (FIN) .. bit 7 (CWR)
+
+
+class Segment:
+    """A TCP segment in a capture. `i`: its frame number in the pcap (1 for
+    the first frame, as Wireshark and tshark count); `flags`:
+    the header's flag byte; `fl`: its letters (FSRPAUEC order, "." if none)."""
+    __slots__ = ("i", "t", "src", "dst", "sport", "dport", "seq", "ack", "flags", "wnd",
+                 "payload", "mss", "csum_ok")
+
+    def __init__(self, **kw):
+        for k in self.__slots__:
+            setattr(self, k, kw.get(k))
+
+    fin = property(lambda s: bool(s.flags & 0x01))
+    syn = property(lambda s: bool(s.flags & 0x02))
+    rst = property(lambda s: bool(s.flags & 0x04))
+    has_ack = property(lambda s: bool(s.flags & 0x10))
+    fl = property(lambda s: "".join(c for b, c in enumerate(TCP_FLAGS) if s.flags >> b & 1) or ".")
+
+    def seg_len(self):
+        """Sequence space used: payload + SYN + FIN."""
+        return len(self.payload) + self.syn + self.fin
+
+    def key(self):
+        """(src, sport, dst, dport)"""
+        return (self.src, self.sport, self.dst, self.dport)
+
+    def __repr__(self):
+        return "#%d %s:%d>%s:%d %s seq=%d ack=%d wnd=%d len=%d" % (
+            self.i, self.src, self.sport, self.dst, self.dport, self.fl, self.seq,
+            self.ack if self.has_ack else 0, self.wnd, len(self.payload))
+
+
+def tcp_segments(path, since=0, port=None):
+    """TCP segments (IPv4) in the pcap at path, frames from index `since` on,
+    optionally only those to or from `port`. Read with scapy (raises Skip when
+    scapy is missing). A truncated last record (capture still being written)
+    is ignored."""
+    try:
+        from scapy.layers.inet import IP, TCP
+        from scapy.layers.l2 import Ether
+        from scapy.utils import RawPcapReader
+    except ImportError:
+        raise Skip("python3-scapy is not installed (make deps)")
+    out = []
+    try:
+        reader = RawPcapReader(path)
+    except (OSError, EOFError) as e:
+        raise FirmwareError("cannot read %s: %s" % (path, e))
+    try:
+        for i, (raw, meta) in enumerate(reader):
+            # cheap pre-filter: IPv4, protocol TCP
+            if i < since or len(raw) < 54 or raw[12:14] != b"\x08\x00" or raw[23] != 6:
+                continue
+            pkt = Ether(raw)
+            if TCP not in pkt or IP not in pkt:
+                continue
+            ip, tcp = pkt[IP], pkt[TCP]
+            if port is not None and port not in (tcp.sport, tcp.dport):
+                continue
+            mss = None
+            for opt in tcp.options:
+                if opt[0] == "MSS":
+                    mss = opt[1]
+            # from the frame itself: scapy would add the Ethernet padding
+            seg_bytes = raw[14 + ip.ihl * 4:14 + ip.len]
+            pseudo = (socket.inet_aton(ip.src) + socket.inet_aton(ip.dst) +
+                      struct.pack("!BBH", 0, 6, len(seg_bytes)))
+            sec = getattr(meta, "sec", None)
+            t = (sec + meta.usec / 1e6) if sec is not None else float(getattr(meta, "tshigh", 0))
+            out.append(Segment(i=i + 1, t=t, src=ip.src, dst=ip.dst, sport=tcp.sport,
+                               dport=tcp.dport, seq=tcp.seq, ack=tcp.ack,
+                               flags=int(tcp.flags), wnd=tcp.window,
+                               payload=seg_bytes[tcp.dataofs * 4:], mss=mss,
+                               csum_ok=csum16(pseudo + seg_bytes) == 0))
+    finally:
+        reader.close()
+    return out
+
+
+def tcp_stream(segments, src, sport, dst=None, dport=None):
+    """The bytes one side sent (src:sport, optionally to dst:dport), put
+    together by sequence number from its SYN on: (data, problems) where
+    problems lists gaps and retransmissions whose bytes differ."""
+    segs = [s for s in segments if s.src == src and s.sport == sport and
+            (dst is None or s.dst == dst) and (dport is None or s.dport == dport)]
+    syn = next((s for s in segs if s.syn), None)
+    if syn is None:
+        return b"", ["no SYN from %s:%d" % (src, sport)]
+    base = (syn.seq + 1) & 0xFFFFFFFF
+    parts = [(((s.seq + s.syn - base) & 0xFFFFFFFF), s) for s in segs if s.payload]
+    parts.sort(key=lambda p: p[0])
+    data = bytearray()
+    problems = []
+    for off, s in parts:
+        if off > len(data):
+            problems.append("gap at byte %d (next segment at %d: %r)" % (len(data), off, s))
+            break
+        old = bytes(data[off:off + len(s.payload)])
+        if old != s.payload[:len(old)] and len(problems) < 5:
+            problems.append("bytes %d.. sent twice with different contents (%r)" % (off, s))
+        data += s.payload[len(old):]
+    return bytes(data), problems
+
+
+# --------------------------------------------------------------------------
 # The firmware under QEMU
 
 
@@ -478,6 +605,52 @@ class Firmware:
         """Frames with the firmware's source MAC, from index `since` on."""
         fw = self.mac.lower()
         return [f for _, f in self.frames()[since:] if mac_str(f[6:12]) == fw]
+
+    # -- console queries (parsed; see firmware/app/console.h for the formats) --
+    #
+    # These work while trace lines arrive: the console echoes what is typed at
+    # once, so a trace line can land in the middle of the echo ("ntcp 0 in A
+    # ...\netstat"), but every line the console prints is printed whole. So
+    # they do not wait for the echo, only for whole lines of the reply.
+
+    def ask(self, line, expect, timeout=5.0):
+        """Type `line`; wait for `expect` (a regex, multiline) in what follows.
+        Returns the output from the moment it was typed to the end of the match."""
+        start = self.mark()
+        self.send(line + self.eol)
+        m = self.wait_for(expect, timeout, since=start)
+        return self.output()[start:m.end()]
+
+    def query(self, line, timeout=5.0):
+        """Type `line` and then a line the console refuses; returns all the
+        output up to that refusal's `error:` line (the reply to `line` comes
+        whole before it, trace lines may be mixed in)."""
+        start = self.mark()
+        self.send(line + self.eol + "#fwlab-end" + self.eol)
+        m = self.wait_for(r"^error: .*\n", timeout, since=start)
+        return self.output()[start:m.start()]
+
+    def netstat(self, timeout=5.0):
+        """`netstat` as a list of TcpConn (listeners left out)."""
+        return [TcpConn(int(m.group(1)), m.group(2), int(m.group(3)), m.group(4),
+                        int(m.group(5)), m.group(6), int(m.group(7)), int(m.group(8)),
+                        int(m.group(9)), int(m.group(10)))
+                for m in NETSTAT_RE.finditer(self.query("netstat", timeout))]
+
+    def stats(self, timeout=5.0):
+        """`stats` as {name: value}."""
+        return {m.group(1): int(m.group(2))
+                for m in re.finditer(r"^([a-z][a-z0-9_]*) (\d+)$", self.query("stats", timeout),
+                                     re.M)}
+
+    def connect(self, ip, port, timeout=5.0):
+        """`connect ip port`: the new connection's id (FirmwareError if refused)."""
+        out = self.ask("connect %s %d" % (ip, port), r"^(?:connect: id (\d+)|error: .*)$",
+                       timeout=timeout)
+        m = re.search(r"^connect: id (\d+)$", out, re.M)
+        if not m:
+            raise FirmwareError("connect %s %d: %s" % (ip, port, out.strip()))
+        return int(m.group(1))
 
 
 # --------------------------------------------------------------------------
