@@ -85,8 +85,10 @@
 #ifndef TCP_SYNACK_RETRIES
 #define TCP_SYNACK_RETRIES 5
 #endif
-#ifndef TCP_ACK_DELAY_MS /* RFC 1122 4.2.3.2: under 500 ms; we use 200 */
-#define TCP_ACK_DELAY_MS 200u
+/* RFC 1122 4.2.3.2: under 500 ms. 100, not 200: Linux's minimum RTO is
+ * 200 ms, and a lone segment of a fresh connection was resent for nothing. */
+#ifndef TCP_ACK_DELAY_MS
+#define TCP_ACK_DELAY_MS 100u
 #endif
 /* Timers count down in ticks of this many ms; 16-bit counters hold
  * 65535 ticks, i.e. 524 s at 8 ms, which must cover 2 * MSL. */

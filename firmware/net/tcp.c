@@ -673,12 +673,15 @@ static void syn_sent_input(struct net_stack *s, struct tcp_conn *c, uint32_t src
     }
 }
 
-/* The four cases of RFC 9293 3.10.7.4 "first, check sequence number". */
+/* The four cases of RFC 9293 3.10.7.4 "first, check sequence number". A
+ * segment of length 0 may also sit exactly at the right edge, as Linux and
+ * the BSDs take it: a peer whose segment filling our window was lost sends
+ * its ACKs there, and refusing them made us resend data already acked. */
 static int seq_acceptable(const struct tcp_conn *c, const struct seg *g, uint32_t seg_len)
 {
     uint32_t wnd = c->rcv_wnd, end = c->rcv_nxt + wnd;
     if (seg_len == 0)
-        return wnd == 0 ? g->seq == c->rcv_nxt : seq_in(g->seq, c->rcv_nxt, end);
+        return seq_in(g->seq, c->rcv_nxt, end + 1);
     if (wnd == 0) /* a FIN exactly at RCV.NXT is taken even so, as Linux does:
                      it needs no buffer, and refusing it only delays the close */
         return g->len == 0 && (g->flags & FIN) && g->seq == c->rcv_nxt;
@@ -872,6 +875,12 @@ static void conn_input(struct net_stack *s, struct tcp_conn *c, uint32_t src, st
         if (g->flags & RST)
             return;
         NET_COUNT(s, tcp_bad_seq);
+        /* With our window at zero nothing is acceptable, "but special
+         * allowance should be made to accept valid ACKs": the peer's
+         * window probes carry them. */
+        if (c->rcv_wnd == 0 && (g->flags & (ACK | SYN)) == ACK && c->state >= TCP_ESTABLISHED &&
+            !ack_input(s, c, src, g))
+            return;
         c->flags |= F_ACK_NOW; /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> */
         if (c->state == TCP_TIME_WAIT && (g->flags & FIN))
             c->timer = TICKS(2 * TCP_MSL_MS); /* retransmitted FIN: restart 2*MSL */

@@ -484,6 +484,42 @@ static void unacceptable_seq_gets_ack(void **st)
     (void)id;
 }
 
+static void ack_at_right_window_edge_taken(void **st)
+{
+    (void)st;
+    /* The peer's segment filling our window was lost; its ACKs then sit at
+     * RCV.NXT + RCV.WND. They must still acknowledge our data. */
+    uint32_t iss;
+    th_app.window = 512;
+    int id = th_open_passive(1000, &iss);
+    tcp_send(&th_stack, id, "data", 4);
+    th_take();
+    th_send(A, 1001 + th_stack.conn[id].rcv_wnd, iss + 5, NULL, 0);
+    th_expect_none();
+    assert_int_equal(th_stack.conn[id].snd_una, iss + 5);
+    assert_int_equal(th_stack.conn[id].tx_len, 0);
+}
+
+static void ack_in_probe_into_zero_window_taken(void **st)
+{
+    (void)st;
+    /* Our window is zero; the peer's window probe (an old byte) carries an
+     * ACK for our data: taken, then answered with our ACK. */
+    uint32_t iss;
+    th_app.window = 1024;
+    int id = th_open_passive(1000, &iss);
+    static uint8_t d[512];
+    th_app.window = 0;
+    th_send(A | P, 1001, iss + 1, d, 512);
+    th_send(A | P, 1513, iss + 1, d, 512);
+    th_take();
+    tcp_send(&th_stack, id, "xy", 2);
+    th_take();
+    th_send(A, 2024, iss + 3, "z", 1); /* probe: SEG.SEQ = RCV.NXT - 1 */
+    th_expect(A, iss + 3, 2025, 0);
+    assert_int_equal(th_stack.conn[id].snd_una, iss + 3);
+}
+
 static void ack_of_unsent_data(void **st)
 {
     (void)st;
@@ -1167,6 +1203,8 @@ int main(void)
         T(rst_in_closing_states),
         T(syn_in_established_challenged),
         T(unacceptable_seq_gets_ack),
+        T(ack_at_right_window_edge_taken),
+        T(ack_in_probe_into_zero_window_taken),
         T(ack_of_unsent_data),
         T(old_ack_ignored_data_taken),
         T(overlapping_segment_trimmed),
