@@ -132,6 +132,11 @@ test-unit: unit-build
 
 # e2e runs BOARD's image on BOARD's QEMU machine (FW_ELF/FW_MACHINE override).
 E2E_ENV = FW_ELF=$(or $(FW_ELF),$(FW_OUT)/firmware.elf) FW_MACHINE=$(or $(FW_MACHINE),$(QEMU_MACHINE))
+# Host tools (the ladder diagram tool).
+.PHONY: test-tools
+test-tools:
+	@/usr/bin/python3 -m unittest discover -s tests/tools -p 'test_*.py'
+
 test-e2e: firmware
 	@$(E2E_ENV) tests/e2e/run_all.sh
 
@@ -251,6 +256,7 @@ test:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory firmware
 	@$(MAKE) --no-print-directory test-unit
+	@$(MAKE) --no-print-directory test-tools
 	@$(MAKE) --no-print-directory test-diff
 	@$(MAKE) --no-print-directory test-e2e
 	@$(MAKE) --no-print-directory test-boards

@@ -357,4 +357,13 @@ chmod a+r "$PCAP" 2>/dev/null
 frames=$(tshark -r "$PCAP" 2>/dev/null | wc -l)
 echo
 echo "== The host's capture: $frames TCP frames in ${PCAP#"$ROOT"/} (tshark -r ${PCAP#"$ROOT"/})"
+# The two connections as ladder diagrams (host left, firmware right).
+if ((rc == 0)); then
+    "$ROOT/tools/ladder.py" "$PCAP" --conn 0 --out "$ROOT/build/demo-passive" \
+        --title "nc to the firmware's echo: 3-way handshake, echo, 4-way close" >/dev/null &&
+    "$ROOT/tools/ladder.py" "$PCAP" --conn 1 --out "$ROOT/build/demo-active" \
+        --title "The firmware connects to nc -l and closes first" >/dev/null &&
+    echo "== Pictures: build/demo-passive.{svg,png} and build/demo-active.{svg,png}" ||
+    { echo "demo: the ladder pictures could not be drawn" >&2; rc=1; }
+fi
 exit "$rc"

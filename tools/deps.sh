@@ -11,7 +11,8 @@ PACKAGES=(
     gcc make gcc-arm-none-eabi qemu-system-arm
     liblwip-dev libcmocka-dev pkg-config clang
     tcpdump tshark netcat-openbsd socat python3-scapy
-    iproute2 nftables valgrind iputils-ping gdb-multiarch
+    iproute2 nftables valgrind iputils-ping gdb-multiarch librsvg2-bin
+    nmap hping3
 )
 
 missing=()

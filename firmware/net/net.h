@@ -157,7 +157,7 @@ struct net_stack {
     uint32_t ack_deadline;     /* when delayed ACKs are due */
     uint8_t ack_pending;       /* some connection holds a delayed ACK */
     uint8_t tcp_in_input;      /* inside tcp_input: sends wait for its end */
-    uint16_t challenges;       /* challenge ACKs sent since challenge_start */
+    uint16_t challenges;       /* challenge ACKs left in this second */
     uint32_t iss_floor;        /* reopening a TIME-WAIT: our ISS must exceed it */
     uint32_t challenge_start;  /* start of the current one-second window */
     struct tcp_conn conn[TCP_MAX_CONNS];

@@ -692,15 +692,22 @@ static int seq_acceptable(const struct tcp_conn *c, const struct seg *g, uint32_
  * our own variables, never from the offending segment. */
 static void challenge_ack(struct net_stack *s, struct tcp_conn *c)
 {
-    if (s->now - s->challenge_start >= 1000) { /* RFC 5961 7: rate limit */
+    /* RFC 5961 7: a rate limit. Its budget is drawn anew each second
+     * between 1/2 and 3/2 of TCP_CHALLENGE_PER_S: with a fixed budget
+     * shared by all connections, an off-path attacker could count the
+     * challenge ACKs left on its own connection to learn whether its
+     * spoofed RSTs fell inside another one's window (CVE-2016-5696). */
+    if (s->now - s->challenge_start >= 1000) {
         s->challenge_start = s->now;
-        s->challenges = 0;
+        s->challenges = (uint16_t)(TCP_CHALLENGE_PER_S / 2 +
+                                   net_siphash_tuple(s->isn_key, s->now, 0, c->rip, c->rport) %
+                                       (TCP_CHALLENGE_PER_S + 1));
     }
-    if (s->challenges >= TCP_CHALLENGE_PER_S) {
+    if (!s->challenges) {
         NET_COUNT(s, tcp_challenge_limited);
         return;
     }
-    s->challenges++;
+    s->challenges--;
     NET_COUNT(s, tcp_challenge);
     c->flags |= F_ACK_NOW;
 }
@@ -874,6 +881,10 @@ static void conn_input(struct net_stack *s, struct tcp_conn *c, uint32_t src, st
     if (!seq_acceptable(c, g, seg_len)) {
         if (g->flags & RST)
             return;
+        if ((g->flags & SYN) && c->state >= TCP_ESTABLISHED) {
+            challenge_ack(s, c); /* RFC 5961 4.2: "irrespective of the sequence number" */
+            return;
+        }
         NET_COUNT(s, tcp_bad_seq);
         /* With our window at zero nothing is acceptable, "but special
          * allowance should be made to accept valid ACKs": the peer's
