@@ -12,6 +12,7 @@ PACKAGES=(
     liblwip-dev libcmocka-dev pkg-config clang
     tcpdump tshark netcat-openbsd socat python3-scapy
     iproute2 nftables valgrind iputils-ping gdb-multiarch librsvg2-bin
+    cppcheck clang-tidy libclang-rt-14-dev
     nmap hping3
 )
 

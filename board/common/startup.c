@@ -62,13 +62,13 @@ static void (*const vectors[16 + BOARD_NUM_IRQS])(void) = {
 
 void Reset_Handler(void)
 {
-    memcpy(_sdata, _sidata, (size_t)((char *)_edata - (char *)_sdata));
-    memset(_sbss, 0, (size_t)((char *)_ebss - (char *)_sbss));
+    memcpy(_sdata, _sidata, (size_t)((uintptr_t)_edata - (uintptr_t)_sdata));
+    memset(_sbss, 0, (size_t)((uintptr_t)_ebss - (uintptr_t)_sbss));
     /* Paint the unused stack, up to 64 bytes below our own frame (memset's
      * frame lives there while it runs). */
-    char *sp;
+    const char *sp;
     __asm volatile("mov %0, sp" : "=r"(sp));
-    memset(_stack_bottom, (int)(STACK_PAINT & 0xFF), (size_t)(sp - 64 - (char *)_stack_bottom));
+    memset(_stack_bottom, (int)(STACK_PAINT & 0xFF), (size_t)((uintptr_t)sp - 64 - (uintptr_t)_stack_bottom));
 
     SCB_VTOR = (uint32_t)(uintptr_t)vectors;
     SCB_SHCSR |= SCB_SHCSR_FAULTS;  /* MemManage/Bus/Usage faults, not all HardFault */
@@ -81,7 +81,7 @@ void Reset_Handler(void)
 size_t board_stack_unused(void)
 {
     const uint32_t *p = _stack_bottom;
-    while (p < _stack_top && *p == STACK_PAINT)
+    while ((uintptr_t)p < (uintptr_t)_stack_top && *p == STACK_PAINT)
         p++;
     return (size_t)((const char *)p - (const char *)_stack_bottom);
 }

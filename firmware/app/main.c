@@ -109,7 +109,7 @@ int main(void)
      * on SRAM, zero under QEMU), the NIC's free-running counter, and the
      * cycle counter here and at each frame until the key is in use. */
     extern uint32_t _ebss[], _ram_end[];
-    if ((char *)_ram_end - (char *)_ebss >= 256)
+    if ((uintptr_t)_ram_end - (uintptr_t)_ebss >= 256)
         net_add_entropy(&stack, _ebss, 256);
     uint32_t t[2] = { clock_cycles(), eth_err ? 0 : lan9118_free_run(&eth) };
     net_add_entropy(&stack, t, sizeof t);

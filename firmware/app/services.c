@@ -54,9 +54,9 @@ static void chargen_fill(struct net_stack *s, int id)
          * ' ' + c % 95, line L starting with c = L */
         uint32_t col = pos % CG_LINE, c = pos / CG_LINE + col;
         for (n = 0; col < CG_LINE; col++, c++)
-            buf[n++] = col < CG_COLS ? (char)(' ' + c % 95) : "\r\n"[col - CG_COLS];
+            buf[n++] = (char)(col < CG_COLS ? ' ' + c % 95 : (uint32_t)"\r\n"[col - CG_COLS]);
         k = tcp_send(s, id, buf, n);
-        pos = (pos + k) % CG_CYCLE;
+        pos = (pos + (uint32_t)k) % CG_CYCLE;
     } while (k == n);
     tcp_set_ctx(s, id, (void *)(uintptr_t)pos);
 }

@@ -61,7 +61,7 @@ uint32_t net_siphash_tuple(const uint32_t key[4], uint32_t lip, uint16_t lport, 
 void net_add_entropy(struct net_stack *s, const void *data, size_t len)
 {
     const uint8_t *p = data;
-    uint32_t w[3], *k = s->isn_key, h;
+    uint32_t w[3], *k = s->isn_key;
 
     while (len != 0 && !s->isn_key_frozen) {
         size_t n = len < sizeof w ? len : sizeof w;
@@ -70,7 +70,7 @@ void net_add_entropy(struct net_stack *s, const void *data, size_t len)
         memcpy(w, p, n);
         p += n;
         len -= n;
-        h = halfsiphash12(k, w) ^ k[0];
+        uint32_t h = halfsiphash12(k, w) ^ k[0];
         k[0] = k[1];
         k[1] = k[2];
         k[2] = k[3];

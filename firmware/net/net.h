@@ -156,7 +156,9 @@ struct net_stack {
     uint32_t tcp_last_tick;    /* time of the last whole tick processed */
     uint32_t ack_deadline;     /* when delayed ACKs are due */
     uint8_t ack_pending;       /* some connection holds a delayed ACK */
-    uint8_t tcp_in_input;      /* inside tcp_input: sends wait for its end */
+    /* The connection tcp_input works on: sends wait for the end of the
+     * input, and the slot is not handed out again by a callback. */
+    struct tcp_conn *tcp_busy;
     uint16_t challenges;       /* challenge ACKs left in this second */
     uint32_t iss_floor;        /* reopening a TIME-WAIT: our ISS must exceed it */
     uint32_t challenge_start;  /* start of the current one-second window */

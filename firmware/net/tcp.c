@@ -252,7 +252,7 @@ static int fin_sent(const struct tcp_conn *c)
 static int can_send(const struct tcp_conn *c)
 {
     return c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT ||
-           c->state == TCP_FIN_WAIT_1 || c->state == TCP_LAST_ACK;
+           c->state == TCP_FIN_WAIT_1 || c->state == TCP_CLOSING || c->state == TCP_LAST_ACK;
 }
 
 /* States in which the peer's data is taken. */
@@ -279,7 +279,7 @@ static uint32_t on_loss(struct tcp_conn *c)
  * still owed. Called after input, after application calls and by timers. */
 static void tcp_output(struct net_stack *s, struct tcp_conn *c)
 {
-    if (s->tcp_in_input)
+    if (s->tcp_busy)
         return; /* tcp_input sends once, at its end */
     while (can_send(c) && !fin_sent(c)) {
         uint32_t flight = c->snd_nxt - c->snd_una;
@@ -345,8 +345,10 @@ static void conn_timeout(struct net_stack *s, struct tcp_conn *c)
 {
     switch (c->state) {
     case TCP_TIME_WAIT: /* 2*MSL over */
-    case TCP_FIN_WAIT_2: /* the peer never closed: give the slot back */
         conn_free(s, c, -1);
+        return;
+    case TCP_FIN_WAIT_2: /* the peer never closed: give the slot back */
+        conn_free(s, c, TCP_EV_TIMEOUT);
         return;
     case TCP_SYN_SENT:
     case TCP_SYN_RECEIVED:
@@ -432,6 +434,8 @@ static struct tcp_conn *conn_alloc(struct net_stack *s, int take)
 {
     struct tcp_conn *tw = NULL;
     for (struct tcp_conn *c = s->conn; c < s->conn + TCP_MAX_CONNS; c++) {
+        if (c == s->tcp_busy)
+            continue; /* tcp_input still works on it (freed by a callback) */
         if (c->state == TCP_CLOSED)
             return c;
         if (c->state == TCP_TIME_WAIT && (!tw || c->timer < tw->timer))
@@ -787,6 +791,7 @@ static int ack_input(struct net_stack *s, struct tcp_conn *c, uint32_t src, cons
         } else if (c->state == TCP_CLOSING) {
             set_state(s, c, TCP_TIME_WAIT);
             c->timer = TICKS(2 * TCP_MSL_MS);
+            app_event(s, c, TCP_EV_CLOSED); /* as FIN-WAIT-2 -> TIME-WAIT does */
         } else if (c->state == TCP_LAST_ACK) {
             conn_free(s, c, TCP_EV_CLOSED);
             return 0;
@@ -991,12 +996,12 @@ void tcp_input(struct net_stack *s, uint32_t src, uint32_t dst, const uint8_t *s
         if (!c)
             return;
     }
-    s->tcp_in_input = 1;
+    s->tcp_busy = c;
     if (c->state == TCP_SYN_SENT)
         syn_sent_input(s, c, src, &g);
     else
         conn_input(s, c, src, &g);
-    s->tcp_in_input = 0;
+    s->tcp_busy = NULL;
     if (c->state != TCP_CLOSED)
         tcp_output(s, c);
 }
