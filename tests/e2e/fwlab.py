@@ -763,3 +763,15 @@ class Suite:
 
     def exit(self):
         sys.exit(self.finish())
+
+
+def wait_until(fn, timeout, what, step=0.1):
+    """Poll fn() until it returns something true, for at most timeout s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %gs waiting for %s" % (timeout, what))
+        time.sleep(step)

@@ -128,15 +128,7 @@ def need(tool):
         raise fwlab.Skip("%s is not installed (make deps)" % tool)
 
 
-def wait_until(fn, timeout, what, step=0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out after %gs waiting for %s" % (timeout, what))
-        time.sleep(step)
+wait_until = fwlab.wait_until  # shared by the e2e tests
 
 
 # --------------------------------------------------------------------------

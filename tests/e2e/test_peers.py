@@ -68,15 +68,7 @@ def sha(b):
     return hashlib.sha256(b).hexdigest()[:16]
 
 
-def wait_until(fn, timeout, what, step=0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out after %gs waiting for %s" % (timeout, what))
-        time.sleep(step)
+wait_until = fwlab.wait_until  # shared by the e2e tests
 
 
 def stop(p):
