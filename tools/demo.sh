@@ -199,13 +199,7 @@ class Demo:
 
     def stop_all(self):
         for p in self.procs:
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait(timeout=5)
+            fwlab.stop_process(p)
         self.fw.stop()
 
     # -- the mission --

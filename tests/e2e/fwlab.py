@@ -467,14 +467,8 @@ class Firmware:
 
     def stop(self):
         """Kill QEMU (by pid) and the reader; safe to call twice."""
-        p = self.proc
-        if p is not None and p.poll() is None:
-            p.terminate()
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(timeout=5)
+        if self.proc is not None:
+            stop_process(self.proc)
         if self._sock is not None:
             try:
                 self._sock.shutdown(socket.SHUT_RDWR)
@@ -775,3 +769,14 @@ def wait_until(fn, timeout, what, step=0.1):
         if time.monotonic() > deadline:
             raise AssertionError("timed out after %gs waiting for %s" % (timeout, what))
         time.sleep(step)
+
+
+def stop_process(p):
+    """End a process we started, by its pid: TERM, then KILL after 5 s."""
+    if p.poll() is None:
+        p.terminate()
+        try:
+            p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(timeout=5)

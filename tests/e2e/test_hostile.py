@@ -513,8 +513,8 @@ class Window:
     """Counters and capture over a stretch of the test: what the NIC saw
     (the pcap is written by QEMU before the emulated LAN9118) against what
     reached the stack (rx_frames). QEMU's LAN9118 drops a frame when its RX
-    FIFO is full without counting it anywhere (no RX_DROP: "TODO: Implement
-    FIFO overflow notification" in hw/net/lan9118.c), so under a flood the
+    FIFO is full without counting it anywhere (its FIFO-overflow notification
+    is not implemented in hw/net/lan9118.c), so under a flood the
     difference is the only measure of that loss."""
     SLACK = 3  # frames that cross the two stats snapshots
 

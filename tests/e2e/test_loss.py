@@ -60,7 +60,6 @@ side binds a fixed source port per case so that the rules match only it.
 import hashlib
 import json
 import os
-import re
 import select
 import socket
 import subprocess

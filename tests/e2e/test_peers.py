@@ -71,15 +71,7 @@ def sha(b):
 wait_until = fwlab.wait_until  # shared by the e2e tests
 
 
-def stop(p):
-    """End a peer process we started, by its pid: TERM, then KILL."""
-    if p.poll() is None:
-        p.terminate()
-        try:
-            p.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait(timeout=5)
+stop = fwlab.stop_process  # end a peer process we started, by its pid
 
 
 def echo_cmd(tool, port=ECHO):

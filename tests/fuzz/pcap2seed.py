@@ -44,7 +44,6 @@ import argparse
 import os
 import socket
 import struct
-import subprocess
 import sys
 import time
 
