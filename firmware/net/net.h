@@ -160,7 +160,6 @@ struct net_stack {
      * input, and the slot is not handed out again by a callback. */
     struct tcp_conn *tcp_busy;
     uint16_t challenges;       /* challenge ACKs left in this second */
-    uint32_t iss_floor;        /* reopening a TIME-WAIT: our ISS must exceed it */
     uint32_t challenge_start;  /* start of the current one-second window */
     struct tcp_conn conn[TCP_MAX_CONNS];
     struct tcp_listener lst[TCP_MAX_LISTENERS];

@@ -464,8 +464,6 @@ static void conn_start(struct net_stack *s, struct tcp_conn *c, uint32_t rip, ui
     c->mss = MSS_DEFAULT;
     c->ssthresh_mss = 15; /* "arbitrarily high" (RFC 5681 3.1) */
     c->snd_una = new_iss(s, c);
-    if (s->iss_floor && seq_le(c->snd_una, s->iss_floor))
-        c->snd_una = s->iss_floor + TCP_WND; /* reopened TIME-WAIT: past the old window */
     c->snd_nxt = c->snd_una + 1;
     c->timer = rto(c);
 }
@@ -603,10 +601,19 @@ static int parse(struct net_stack *s, uint32_t src, uint32_t dst, const uint8_t 
     return 1;
 }
 
+static const struct tcp_listener *find_listener(const struct net_stack *s, uint16_t port)
+{
+    for (const struct tcp_listener *l = s->lst; l < s->lst + TCP_MAX_LISTENERS; l++)
+        if (l->port && l->port == port)
+            return l;
+    return NULL;
+}
+
 /* LISTEN (3.10.7.2). Returns a connection only when an ACK completed a
- * SYN-cookie handshake: the caller then processes the rest of it. */
+ * SYN-cookie handshake: the caller then processes the rest of it.
+ * iss_floor: nonzero when the SYN reopens a TIME-WAIT (our ISS above it). */
 static struct tcp_conn *listen_input(struct net_stack *s, uint32_t src, const struct seg *g,
-                                     const struct tcp_listener *l)
+                                     const struct tcp_listener *l, uint32_t iss_floor)
 {
     if (g->flags & RST) /* an incoming RST is ignored */
         return NULL;
@@ -628,6 +635,10 @@ static struct tcp_conn *listen_input(struct net_stack *s, uint32_t src, const st
     }
     struct tcp_conn *c = conn_alloc(s, 1);
     conn_start(s, c, src, g->dport, g->sport, l->app);
+    if (iss_floor && seq_le(c->snd_una, iss_floor)) { /* reopened TIME-WAIT */
+        c->snd_una = iss_floor + TCP_WND;              /* past the old window */
+        c->snd_nxt = c->snd_una + 1;
+    }
     c->flags = F_PASSIVE;
     c->rcv_nxt = g->seq + 1; /* IRS = SEG.SEQ; data in the SYN is not taken */
     c->snd_wnd = g->wnd;
@@ -971,28 +982,24 @@ void tcp_input(struct net_stack *s, uint32_t src, uint32_t dst, const uint8_t *s
                           .flags = g.flags, .wnd = g.wnd, .len = g.len, .seq = g.seq,
                           .ack = g.ack};
     trace(s, &t);
-    struct tcp_listener *l = s->lst; /* the port's listener, if any */
-    while (l < s->lst + TCP_MAX_LISTENERS && (!l->port || l->port != g.dport))
-        l++;
-    if (l == s->lst + TCP_MAX_LISTENERS)
-        l = NULL;
     /* RFC 1122 4.2.2.13: on a listening port, a new SYN above the old
      * sequence space may reopen a connection in TIME-WAIT; our new ISS must
      * then lie above the old connection's sequence numbers too (RFC 9293
      * 3.6.1). Elsewhere the SYN gets the challenge ACK of RFC 5961 4. */
-    s->iss_floor = 0;
-    if (c && c->state == TCP_TIME_WAIT && (g.flags & (SYN | ACK)) == SYN && l &&
-        seq_gt(g.seq, c->rcv_nxt)) {
-        s->iss_floor = c->snd_nxt | 1; /* odd: never 0, which means none */
+    const struct tcp_listener *l = NULL;
+    uint32_t iss_floor = 0; /* 0: none */
+    if (c && c->state == TCP_TIME_WAIT && (g.flags & (SYN | ACK)) == SYN &&
+        seq_gt(g.seq, c->rcv_nxt) && (l = find_listener(s, g.dport)) != NULL) {
+        iss_floor = c->snd_nxt | 1; /* odd: never 0 */
         conn_free(s, c, -1);
         c = NULL;
     }
     if (!c) {
-        if (!l) {
+        if (!l && !(l = find_listener(s, g.dport))) {
             reply_rst(s, src, &g); /* CLOSED: no connection, no listener */
             return;
         }
-        c = listen_input(s, src, &g, l);
+        c = listen_input(s, src, &g, l, iss_floor);
         if (!c)
             return;
     }
